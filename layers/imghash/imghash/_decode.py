@@ -1,0 +1,188 @@
+"""Bytes to a decoded first frame: sniffing, limits from the header, then pixels.
+
+The format is sniffed from the leading bytes, never trusted from a name or a
+``Content-Type``. Size, pixel count and frame count are checked from the
+header before a single pixel is decoded (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PIL import Image, UnidentifiedImageError
+
+from ._errors import ImageTooLarge, UnsupportedImage
+from ._settings import Settings
+
+__all__ = ["FORMATS", "DecodedImage", "decode", "heif_available", "sniff", "upright"]
+
+#: Formats we accept, by sniffed name, with Pillow's plugin name.
+FORMATS: dict[str, str] = {
+    "png": "PNG",
+    "jpeg": "JPEG",
+    "gif": "GIF",
+    "bmp": "BMP",
+    "tiff": "TIFF",
+    "webp": "WEBP",
+    "heif": "HEIF",
+}
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
+
+# Recognised but refused, so the message can say what the bytes are.
+_NOT_IMAGES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"<svg", "an SVG (vector) image"),
+    (b"<?xml", "an XML document"),
+    (b"<!doctype html", "an HTML page"),
+    (b"<html", "an HTML page"),
+    (b"PK\x03\x04", "a ZIP archive"),
+)
+
+_ALLOWED = "PNG, JPEG, GIF, BMP, TIFF, WebP or HEIC/HEIF"
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """The first frame of an image, decoded, as stored (orientation not yet applied)."""
+
+    image: Image.Image
+    format: str
+    width: int
+    height: int
+    #: EXIF orientation tag (1 to 8), 1 when absent or unreadable.
+    orientation: int
+
+
+@lru_cache(maxsize=1)
+def heif_available() -> bool:
+    """Whether the optional HEIC/HEIF decoder (pillow-heif) is installed; registers it once."""
+    try:
+        from pillow_heif import register_heif_opener  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return False
+    register_heif_opener()
+    return True
+
+
+def sniff(data: bytes) -> str:
+    """Name the image format of ``data`` from its magic bytes, or raise UnsupportedImage."""
+    if not data:
+        raise UnsupportedImage(f"the input is empty; send the bytes of a {_ALLOWED} image")
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if data.startswith(b"BM") and len(data) >= 26:
+        return "bmp"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "heif"
+    head = data[:256].lstrip().lower()
+    for magic, what in _NOT_IMAGES:
+        if head.startswith(magic.lower()):
+            raise UnsupportedImage(f"the input is {what}, not a raster image; send {_ALLOWED}")
+    raise UnsupportedImage(f"the input is not a recognised image format; send {_ALLOWED}")
+
+
+def _open(data: bytes, fmt: str) -> Image.Image:
+    """Open (header only) with exactly the sniffed format's plugin."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb guard speaks in a warning first; make it an error so
+            # that it cannot leak to the caller's warning filters.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=[FORMATS[fmt]])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(
+            "the image header declares more pixels than the decoder accepts "
+            f"({Image.MAX_IMAGE_PIXELS:,}), a likely decompression bomb"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
+        raise UnsupportedImage(
+            f"the {fmt.upper()} header could not be read ({type(err).__name__}); "
+            "the file is damaged or not really that format"
+        ) from None
+
+
+def _frame_count(image: Image.Image) -> int:
+    if not getattr(image, "is_animated", False):
+        return 1
+    try:
+        return int(getattr(image, "n_frames", 1))
+    except (OSError, EOFError, ValueError, SyntaxError):
+        return 1  # a damaged later frame does not matter: only the first is decoded
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except Exception:  # malformed EXIF: Pillow raises many kinds; the pixels stay usable
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) -> DecodedImage:
+    """Check limits, then decode the first frame of ``data``.
+
+    ``draft_side`` asks a JPEG decoder for a reduced scale (DCT scaling) that
+    keeps both sides at or above that many pixels: the fast mode.
+    """
+    if len(data) > settings.max_bytes:
+        raise ImageTooLarge(
+            f"the input is {len(data):,} bytes; the limit is {settings.max_bytes:,} bytes"
+        )
+    fmt = sniff(data)
+    if fmt == "heif" and not heif_available():
+        raise UnsupportedImage("HEIC/HEIF needs the optional decoder: pip install 'imghash[heif]'")
+    image = _open(data, fmt)
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise UnsupportedImage(f"the image header declares an empty size {width}x{height}")
+    if width * height > settings.max_pixels:
+        raise ImageTooLarge(
+            f"the image is {width}x{height} = {width * height:,} pixels; "
+            f"the limit is {settings.max_pixels:,} pixels"
+        )
+    frames = _frame_count(image)
+    if frames > settings.max_frames:
+        raise ImageTooLarge(
+            f"the animation has {frames:,} frames; the limit is {settings.max_frames:,} "
+            "(only the first frame is hashed)"
+        )
+    orientation = _orientation(image)
+    if draft_side is not None and fmt == "jpeg":
+        image.draft(image.mode, (draft_side, draft_side))
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
+        raise UnsupportedImage(
+            f"the {fmt.upper()} pixel data could not be decoded ({type(err).__name__}); "
+            "the file is truncated or corrupt"
+        ) from None
+    return DecodedImage(image, fmt, width, height, orientation)
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def upright(decoded: DecodedImage) -> Image.Image:
+    """The frame turned by its EXIF orientation, as Jimp does on read."""
+    method = _TRANSPOSE.get(decoded.orientation)
+    return decoded.image if method is None else decoded.image.transpose(method)

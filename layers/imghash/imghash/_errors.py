@@ -1,0 +1,77 @@
+"""The one error root of imghash and its subclasses, each carrying a stable code.
+
+Every failure a caller can cause is an :class:`ImghashError`. The code is the
+machine-readable part (DESIGN §5); the HTTP status lives next to it so that
+the API layer maps errors in one place without matching on message text.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "FetchBlocked",
+    "ImageTooLarge",
+    "ImghashError",
+    "InvalidRequest",
+    "UnsupportedImage",
+    "UpstreamError",
+    "UpstreamTimeout",
+]
+
+
+class ImghashError(Exception):
+    """Root of every error imghash raises on purpose."""
+
+    code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        """The ``{"code", "message"}`` object used by the API and the CLI."""
+        return {"code": self.code, "message": self.message}
+
+
+class InvalidRequest(ImghashError):
+    """Missing, conflicting or malformed parameters (unknown algorithm, bad base64...)."""
+
+    code = "invalid_request"
+    http_status = 400
+
+
+class FetchBlocked(ImghashError):
+    """A URL whose scheme, port or resolved address is not allowed (DESIGN §6)."""
+
+    code = "url_not_allowed"
+    http_status = 400
+
+
+class ImageTooLarge(ImghashError):
+    """Bytes, pixels or frames over the configured limits."""
+
+    code = "too_large"
+    http_status = 413
+
+
+class UnsupportedImage(ImghashError):
+    """Not an image, an unsupported format, or bytes that do not decode."""
+
+    code = "unsupported_image"
+    http_status = 415
+
+
+class UpstreamError(ImghashError):
+    """The server behind a URL failed, answered non-2xx, or sent too much."""
+
+    code = "upstream_error"
+    http_status = 502
+
+
+class UpstreamTimeout(ImghashError):
+    """The server behind a URL did not answer in time."""
+
+    code = "upstream_timeout"
+    http_status = 504

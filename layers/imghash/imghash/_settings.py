@@ -1,0 +1,91 @@
+"""Typed settings, read from the environment in this one place (DESIGN §7)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ._errors import InvalidRequest
+
+__all__ = ["Settings", "get_settings"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise InvalidRequest(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise InvalidRequest(f"{name}={value} is below the minimum of {minimum}")
+    return value
+
+
+def _float(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidRequest(f"{name}={raw!r} is not a number") from None
+    if not value >= minimum:
+        raise InvalidRequest(f"{name}={value} is below the minimum of {minimum}")
+    return value
+
+
+def _bool(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise InvalidRequest(f"{name}={raw!r} must be 1 or 0")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits and switches of the service; every field has a documented default.
+
+    Build one with :meth:`from_environ` (tests pass a plain dict) or directly.
+    """
+
+    #: Largest encoded input accepted, in bytes (``IMGHASH_MAX_BYTES``).
+    max_bytes: int = 20_000_000
+    #: Largest decoded image, in pixels, checked from the header (``IMGHASH_MAX_PIXELS``).
+    max_pixels: int = 50_000_000
+    #: Most frames an animation may declare; only the first is hashed (``IMGHASH_MAX_FRAMES``).
+    max_frames: int = 1000
+    #: Seconds allowed for a whole URL fetch (``IMGHASH_FETCH_TIMEOUT``).
+    fetch_timeout: float = 10.0
+    #: Let URLs reach private addresses: for local testing only (``IMGHASH_ALLOW_PRIVATE_URLS``).
+    allow_private_urls: bool = False
+    #: Accepted ``x-api-key`` values; empty means no key check (``IMGHASH_API_KEYS``).
+    api_keys: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every ``IMGHASH_*`` variable; unset or empty ones take the default."""
+        env = os.environ if environ is None else environ
+        keys = frozenset(k.strip() for k in env.get("IMGHASH_API_KEYS", "").split(",") if k.strip())
+        return cls(
+            max_bytes=_int(env, "IMGHASH_MAX_BYTES", cls.max_bytes, 1),
+            max_pixels=_int(env, "IMGHASH_MAX_PIXELS", cls.max_pixels, 1),
+            max_frames=_int(env, "IMGHASH_MAX_FRAMES", cls.max_frames, 1),
+            fetch_timeout=_float(env, "IMGHASH_FETCH_TIMEOUT", cls.fetch_timeout, 0.1),
+            allow_private_urls=_bool(env, "IMGHASH_ALLOW_PRIVATE_URLS"),
+            api_keys=keys,
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from ``os.environ`` once, on first use."""
+    return Settings.from_environ()

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageChops
 
+if TYPE_CHECKING:
+    from PIL.Image import PixelAccess
+
 from ._decode import DecodedImage, upright
-from ._jimp_resize import resize_grey
+from ._jimp_resize import GreyPlanes, resize_grey
 
 __all__ = ["PROFILES", "Pixels", "Profile", "jimp_grey"]
 
@@ -24,67 +28,72 @@ U8 = npt.NDArray[np.uint8]
 
 # Jimp's greyscale: trunc((0.2126 R + 0.7152 G) + 0.0722 B) in IEEE double.
 _R, _G, _B = 0.2126, 0.7152, 0.0722
-# Pillow evaluates a matrix conversion in float32; away from integers (the exact
-# value is a multiple of 1e-4, the float32 error is below 1e-4 / 4) it truncates
-# to the same integer. Pixels within _NEAR of an integer are recomputed in double.
-_NEAR = 2.5e-3
+# Pillow evaluates a matrix conversion in float32. The exact value is a multiple
+# of 1e-4 and float32's error stays below 3e-5, so away from integers Pillow
+# truncates to the same integer as the double formula; the few pixels within
+# _NEAR of an integer are recomputed in double.
+_NEAR = 5e-5
 
 
-def _double_grey(r: npt.NDArray[np.generic], g: npt.NDArray[np.generic],
-                 b: npt.NDArray[np.generic]) -> U8:
-    value = (_R * r.astype(np.float64) + _G * g.astype(np.float64)) + _B * b.astype(np.float64)
-    return np.trunc(value).astype(np.uint8)
+def _double_grey(r: float, g: float, b: float) -> int:
+    return int((_R * r + _G * g) + _B * b)
 
 
 @lru_cache(maxsize=1)
-def _grey_of_level() -> U8:
-    """Jimp's grey of the colour (v, v, v), for grey inputs."""
-    level = np.arange(256)
-    return _double_grey(level, level, level)
+def _grey_of_level() -> list[int]:
+    """Jimp's grey of the colour (v, v, v), for grey inputs: v or v - 1."""
+    return [_double_grey(v, v, v) for v in range(256)]
 
 
-def jimp_grey(rgb: Image.Image) -> U8:
-    """Jimp's grey of an RGB image, exact, computed in C by Pillow where it is safe."""
-    low = rgb.convert("L", (_R, _G, _B, -0.5 - _NEAR))  # Pillow adds 0.5, then truncates
-    high = rgb.convert("L", (_R, _G, _B, -0.5 + _NEAR))
-    grey = np.array(high)
-    box = ImageChops.difference(low, high).getbbox()
-    if box is not None:
-        left, top, right, bottom = box
-        near = np.array(low.crop(box)) != grey[top:bottom, left:right]
-        ys, xs = np.nonzero(near)
-        ys += top
-        xs += left
-        pixels = np.asarray(rgb)[ys, xs]
-        grey[ys, xs] = _double_grey(pixels[:, 0], pixels[:, 1], pixels[:, 2])
-    return grey
+def jimp_grey(rgb: Image.Image) -> Image.Image:
+    """Jimp's grey of an RGB image, exact, computed in C by Pillow where that is safe."""
+    high = rgb.convert("L", (_R, _G, _B, -0.5 + _NEAR))  # Pillow adds 0.5, then truncates
+    low = rgb.convert("L", (_R, _G, _B, -0.5 - _NEAR))
+    near = ImageChops.difference(low, high)
+    if near.getbbox() is None:
+        return high
+    # Pixels within _NEAR of an integer: few; find them eight at a time.
+    flags = np.frombuffer(near.tobytes(), dtype=np.uint8)
+    whole = flags.size // 8 * 8
+    words = np.flatnonzero(flags[:whole].view(np.uint64))
+    spots = np.concatenate([(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(whole, flags.size)])
+    spots = spots[flags[spots] != 0]
+    source = cast("PixelAccess", rgb.load())
+    target = cast("PixelAccess", high.load())
+    width = rgb.width
+    for spot in spots.tolist():
+        xy = (spot % width, spot // width)
+        r, g, b = cast(tuple[int, int, int], source[xy])
+        target[xy] = _double_grey(r, g, b)
+    return high
 
 
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
 
 
-def _jimp_planes(image: Image.Image) -> tuple[U8, U8 | None]:
+def _jimp_planes(image: Image.Image) -> GreyPlanes:
     """Grey and alpha planes of a frame as Jimp sees it (RGBA 8-bit, then grey)."""
     mode = image.mode
     if mode in _SIXTEEN_BIT:
         wide = np.clip(np.asarray(image).astype(np.int64), 0, 65535) >> 8  # scaled, not clipped
-        return _grey_of_level()[wide], None
-    if mode == "F":
-        image = image.convert("L")
-        mode = "L"
-    if mode in ("1", "L"):
-        return _grey_of_level()[np.asarray(image.convert("L"))], None
+        level = Image.fromarray(wide.astype(np.uint8))
+        return GreyPlanes(level.point(_grey_of_level()), None)
+    if mode in ("1", "L", "F"):
+        return GreyPlanes(image.convert("L").point(_grey_of_level()), None)
     if mode in ("LA", "La"):
         la = image.convert("LA")
-        return _grey_of_level()[np.asarray(la.getchannel("L"))], np.asarray(la.getchannel("A"))
+        return GreyPlanes(la.getchannel("L").point(_grey_of_level()), _alpha(la))
     if image.has_transparency_data:
         rgba = image.convert("RGBA")
-        alpha: U8 | None = np.asarray(rgba.getchannel("A"))
-        rgb = rgba.convert("RGB")
-    else:
-        rgb = image if mode == "RGB" else image.convert("RGB")
-        alpha = None
-    return jimp_grey(rgb), alpha
+        return GreyPlanes(jimp_grey(rgba.convert("RGB")), _alpha(rgba))
+    return GreyPlanes(jimp_grey(image if mode == "RGB" else image.convert("RGB")), None)
+
+
+def _alpha(image: Image.Image) -> Image.Image | None:
+    """The alpha channel, or None when every pixel is opaque."""
+    alpha = image.getchannel("A")
+    low, _ = alpha.getextrema()  # type: ignore[misc]
+    return None if low == 255 else alpha
 
 
 class Pixels:
@@ -107,10 +116,8 @@ class Pixels:
 
 def _prepare_jimp(decoded: DecodedImage) -> Pixels:
     frame = upright(decoded)
-    grey, alpha = _jimp_planes(frame)
-    if alpha is not None and bool(np.all(alpha == 255)):
-        alpha = None
-    return Pixels(lambda w, h: resize_grey(grey, alpha, w, h), frame.width, frame.height)
+    planes = _jimp_planes(frame)
+    return Pixels(lambda w, h: resize_grey(planes, w, h), frame.width, frame.height)
 
 
 def _prepare_imagehash(decoded: DecodedImage) -> Pixels:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
+
+from tests.helpers import encode, photo_like
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,26 +38,6 @@ def reference(corpus: Path) -> dict[str, dict[str, Any]]:
         (corpus / "reference" / "jimp-0.22.json").read_text()
     )
     return data
-
-
-def encode(image: Image.Image, fmt: str = "PNG", **options: Any) -> bytes:
-    """Encode a Pillow image to bytes."""
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
-
-
-def photo_like(width: int = 96, height: int = 64, seed: int = 0) -> Image.Image:
-    """A smooth, structured RGB test picture (gradients plus a few blobs)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
-    channels = []
-    for _ in range(3):
-        fx, fy, phase = rng.uniform(0.5, 3.0), rng.uniform(0.5, 3.0), rng.uniform(0, 6.3)
-        wave = np.sin(fx * x / width * 6.28 + phase) * np.cos(fy * y / height * 6.28)
-        channels.append(127.5 + 110 * wave)
-    pixels = np.clip(np.stack(channels, axis=-1), 0, 255).astype(np.uint8)
-    return Image.fromarray(pixels, "RGB")
 
 
 @pytest.fixture

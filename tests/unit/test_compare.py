@@ -1,0 +1,74 @@
+"""Similarity, average similarity and the likely-same rule (DESIGN §3)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from imghash import Hash, InvalidRequest
+from imghash._compare import LIKELY_SAME_MAX_DISTANCE, compare_hashes, similarity
+
+
+@pytest.mark.parametrize(
+    ("distance", "expected"),
+    [(0, 100), (1, 98), (2, 97), (8, 88), (32, 50), (63, 2), (64, 0)],
+)
+def test_similarity_table(distance: int, expected: int) -> None:
+    assert similarity(distance) == expected
+
+
+@pytest.mark.parametrize("distance", range(65))
+def test_similarity_is_javascript_round(distance: int) -> None:
+    value = 100 * (1 - distance / 64)
+    assert similarity(distance) == math.floor(value + 0.5)
+    assert 0 <= similarity(distance) <= 100
+
+
+def hashes(a: int, d: int, p: int) -> dict[str, Hash]:
+    return {"ahash": Hash(a), "dhash": Hash(d), "phash": Hash(p)}
+
+
+def flip(bits: int) -> int:
+    return (1 << bits) - 1
+
+
+def test_identical_images_are_likely_the_same() -> None:
+    c = compare_hashes(hashes(1, 2, 3), hashes(1, 2, 3))
+    assert c.likely_same
+    assert c.average_similarity == 100
+    assert {name: x.distance for name, x in c.algorithms.items()} == {
+        "ahash": 0, "dhash": 0, "phash": 0}
+
+
+def test_average_similarity_rounds_half_up() -> None:
+    # distances 1, 2, 2 -> similarities 98, 97, 97 -> mean 97.33 -> 97
+    c = compare_hashes(hashes(0, 0, 0), hashes(flip(1), flip(2), flip(2)))
+    assert [x.similarity for x in c.algorithms.values()] == [98, 97, 97]
+    assert c.average_similarity == 97
+    # similarities 98 and 97 -> 97.5 -> 98
+    c = compare_hashes({"ahash": Hash(0), "dhash": Hash(0)}, {"ahash": Hash(1), "dhash": Hash(3)})
+    assert c.average_similarity == 98
+
+
+def test_rule_edges() -> None:
+    limits = LIKELY_SAME_MAX_DISTANCE
+    at = compare_hashes(hashes(0, 0, 0),
+                        hashes(flip(limits["ahash"]), flip(limits["dhash"]), flip(limits["phash"])))
+    assert at.likely_same
+    for name in limits:
+        over = {n: Hash(flip(limits[n] + (n == name))) for n in limits}
+        assert not compare_hashes(hashes(0, 0, 0), over).likely_same, name
+
+
+def test_flat_images_are_never_claimed_the_same() -> None:
+    c = compare_hashes(hashes(0, 0, 0), hashes(0, 0, 0), low_information=(True, False))
+    assert not c.likely_same
+    assert c.to_dict()["low_information"] == {"image1": True, "image2": False}
+
+
+def test_only_shared_algorithms_are_compared() -> None:
+    c = compare_hashes({"phash": Hash(5)}, hashes(0, 0, 5))
+    assert list(c.algorithms) == ["phash"]
+    with pytest.raises(InvalidRequest):
+        compare_hashes({"phash": Hash(5)}, {"ahash": Hash(5)})

@@ -1,0 +1,18 @@
+"""Jimp's grey, exhaustively: every one of the 2^24 colours against the double formula."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from imghash._profiles import jimp_grey
+
+
+def test_every_colour_matches_the_double_formula() -> None:
+    i = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([(i >> 16) & 255, (i >> 8) & 255, i & 255], axis=-1).astype(np.uint8)
+    rgb = rgb.reshape(4096, 4096, 3)
+    r, g, b = (rgb[..., c].astype(np.float64) for c in range(3))
+    expected = np.trunc((0.2126 * r + 0.7152 * g) + 0.0722 * b).astype(np.uint8)
+    got = np.asarray(jimp_grey(Image.fromarray(rgb, "RGB")))
+    assert np.count_nonzero(got != expected) == 0

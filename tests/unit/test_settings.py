@@ -1,0 +1,46 @@
+"""Settings are read from a mapping in one place, typed, with documented defaults."""
+
+from __future__ import annotations
+
+import pytest
+
+from imghash import InvalidRequest, Settings
+
+
+def test_defaults() -> None:
+    s = Settings.from_environ({})
+    assert s == Settings()
+    assert (s.max_bytes, s.max_pixels, s.max_frames) == (20_000_000, 50_000_000, 1000)
+    assert s.fetch_timeout == 10.0
+    assert s.allow_private_urls is False
+    assert s.api_keys == frozenset()
+
+
+def test_every_variable_is_read() -> None:
+    s = Settings.from_environ({
+        "IMGHASH_MAX_BYTES": "1_000",
+        "IMGHASH_MAX_PIXELS": "2000",
+        "IMGHASH_MAX_FRAMES": "3",
+        "IMGHASH_FETCH_TIMEOUT": "2.5",
+        "IMGHASH_ALLOW_PRIVATE_URLS": "1",
+        "IMGHASH_API_KEYS": " k1, k2 ,,",
+    })
+    assert (s.max_bytes, s.max_pixels, s.max_frames, s.fetch_timeout) == (1000, 2000, 3, 2.5)
+    assert s.allow_private_urls is True
+    assert s.api_keys == {"k1", "k2"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("IMGHASH_MAX_BYTES", "lots", "not a whole number"),
+        ("IMGHASH_MAX_PIXELS", "0", "below the minimum"),
+        ("IMGHASH_FETCH_TIMEOUT", "soon", "not a number"),
+        ("IMGHASH_FETCH_TIMEOUT", "nan", "below the minimum"),
+        ("IMGHASH_ALLOW_PRIVATE_URLS", "maybe", "must be 1 or 0"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str, fragment: str) -> None:
+    with pytest.raises(InvalidRequest, match=fragment) as info:
+        Settings.from_environ({name: value})
+    assert name in info.value.message

@@ -4,9 +4,20 @@
 >>> result = imghash.hash_image("photo.jpg")          # doctest: +SKIP
 >>> result.hashes["phash"].hex()                      # doctest: +SKIP
 '4edbd88c49eaf808'
+>>> imghash.compare_images("a.jpg", "b.png").likely_same   # doctest: +SKIP
+True
 """
 
 from ._algorithms import ALGORITHMS, Algorithm
+from ._compare import (
+    LIKELY_SAME_MAX_DISTANCE,
+    AlgorithmComparison,
+    Comparison,
+    compare,
+    compare_hashes,
+    compare_images,
+    similarity,
+)
 from ._errors import (
     FetchBlocked,
     ImageTooLarge,
@@ -26,8 +37,11 @@ __version__ = "0.1.0"
 __all__ = [
     "ALGORITHMS",
     "DEFAULT_PROFILE",
+    "LIKELY_SAME_MAX_DISTANCE",
     "PROFILES",
     "Algorithm",
+    "AlgorithmComparison",
+    "Comparison",
     "FetchBlocked",
     "Hash",
     "HashResult",
@@ -40,6 +54,10 @@ __all__ = [
     "UpstreamError",
     "UpstreamTimeout",
     "__version__",
+    "compare",
+    "compare_hashes",
+    "compare_images",
     "get_settings",
     "hash_image",
+    "similarity",
 ]

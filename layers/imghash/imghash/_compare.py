@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import InvalidRequest
-from ._hashing import HashResult
+from ._hashing import HashResult, Source, hash_image
 from ._hashvalue import Hash
+from ._settings import Settings
 
-__all__ = ["LIKELY_SAME_MAX_DISTANCE", "Comparison", "compare", "compare_hashes", "similarity"]
+__all__ = [
+    "LIKELY_SAME_MAX_DISTANCE",
+    "AlgorithmComparison",
+    "Comparison",
+    "compare",
+    "compare_hashes",
+    "compare_images",
+    "similarity",
+]
 
 #: The likely-same rule: every compared algorithm within its distance, and at
 #: least one of them. Chosen with the robustness benchmark (`make bench`, README):
@@ -37,6 +46,8 @@ class AlgorithmComparison:
 class Comparison:
     """How alike two images are, per algorithm and overall."""
 
+    #: The hashes of each side, by algorithm.
+    hashes: tuple[Mapping[str, Hash], Mapping[str, Hash]]
     algorithms: Mapping[str, AlgorithmComparison]
     average_similarity: int
     likely_same: bool
@@ -44,8 +55,13 @@ class Comparison:
     low_information: tuple[bool, bool] = (False, False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``comparison`` object of ``/v1/compare`` plus the overall verdict."""
+        """The data of ``/v1/compare``: both sides' hashes, per-algorithm figures, verdict."""
+        first, second = self.hashes
         return {
+            "hashes": {
+                "image1": {name: value.hex() for name, value in first.items()},
+                "image2": {name: value.hex() for name, value in second.items()},
+            },
             "comparison": {
                 name: {"distance": c.distance, "similarity": c.similarity}
                 for name, c in self.algorithms.items()
@@ -81,7 +97,7 @@ def compare_hashes(
     likely = not any(low_information) and all(
         per[name].distance <= LIKELY_SAME_MAX_DISTANCE.get(name, 0) for name in names
     )
-    return Comparison(per, math.floor(mean + 0.5), likely, low_information)
+    return Comparison((first, second), per, math.floor(mean + 0.5), likely, low_information)
 
 
 def compare(first: HashResult, second: HashResult) -> Comparison:
@@ -93,3 +109,18 @@ def compare(first: HashResult, second: HashResult) -> Comparison:
     return compare_hashes(
         first.hashes, second.hashes, (first.low_information, second.low_information)
     )
+
+
+def compare_images(
+    first: Source,
+    second: Source,
+    *,
+    algorithms: str | Sequence[str] | None = None,
+    profile: str | None = None,
+    fast: bool = False,
+    settings: Settings | None = None,
+) -> Comparison:
+    """Hash two images (bytes or paths) the same way and compare them."""
+    options: dict[str, Any] = {
+        "algorithms": algorithms, "profile": profile, "fast": fast, "settings": settings}
+    return compare(hash_image(first, **options), hash_image(second, **options))

@@ -93,7 +93,7 @@ def sniff(data: bytes) -> str:
     raise UnsupportedImage(f"the input is not a recognised image format; send {_ALLOWED}")
 
 
-def _open(data: bytes, fmt: str) -> Image.Image:
+def _open(data: bytes, fmt: str, settings: Settings) -> Image.Image:
     """Open (header only) with exactly the sniffed format's plugin."""
     try:
         with warnings.catch_warnings():
@@ -103,8 +103,8 @@ def _open(data: bytes, fmt: str) -> Image.Image:
             return Image.open(io.BytesIO(data), formats=[FORMATS[fmt]])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(
-            "the image header declares more pixels than the decoder accepts "
-            f"({Image.MAX_IMAGE_PIXELS:,}), a likely decompression bomb"
+            f"the image header declares more than {Image.MAX_IMAGE_PIXELS:,} pixels, a likely "
+            f"decompression bomb; the limit is {settings.max_pixels:,} pixels"
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
         raise UnsupportedImage(
@@ -143,7 +143,7 @@ def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) ->
     fmt = sniff(data)
     if fmt == "heif" and not heif_available():
         raise UnsupportedImage("HEIC/HEIF needs the optional decoder: pip install 'imghash[heif]'")
-    image = _open(data, fmt)
+    image = _open(data, fmt, settings)
     width, height = image.size
     if width < 1 or height < 1:
         raise UnsupportedImage(f"the image header declares an empty size {width}x{height}")

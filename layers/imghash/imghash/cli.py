@@ -122,9 +122,8 @@ def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
             return 1
     first, second = results
     comparison = compare(first, second)
-    payload = {"hashes": {"image1": first.hex(), "image2": second.hex()}, **comparison.to_dict()}
     if args.json:
-        _print(payload, sys.stdout)
+        _print(comparison.to_dict(), sys.stdout)
         return 0
     out = sys.stdout
     out.write(f"{'algorithm':<10} {'image1':<17} {'image2':<17} {'distance':>8} {'similarity':>10}\n")

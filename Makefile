@@ -30,6 +30,7 @@ test: setup  ## run the whole test suite
 
 lint: setup  ## ruff, and mypy --strict on the package
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 bench: setup  ## benchmarks: speed against the peers, robustness, import time

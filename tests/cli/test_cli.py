@@ -27,16 +27,18 @@ def images(tmp_path: Path) -> Path:
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([str(IMGHASH), *args], input=stdin, capture_output=True, timeout=60,
-                          check=False)
+    return subprocess.run(
+        [str(IMGHASH), *args], input=stdin, capture_output=True, timeout=60, check=False
+    )
 
 
 def json_lines(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def test_hash_json_lines_for_files_and_folders(images: Path, capsys: pytest.CaptureFixture[str]
-                                               ) -> None:
+def test_hash_json_lines_for_files_and_folders(
+    images: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["hash", "--json", str(images)]) == 0
     lines = json_lines(capsys.readouterr().out)
     assert [line["source"] for line in lines] == [str(images / "a.png"), str(images / "sub/b.jpg")]
@@ -48,19 +50,28 @@ def test_hash_one_algorithm_and_profile(images: Path, capsys: pytest.CaptureFixt
     path = str(images / "a.png")
     assert main(["hash", "--json", "-a", "phash", "-p", "imagehash", path]) == 0
     [line] = json_lines(capsys.readouterr().out)
-    assert line == {"source": path,
-                    "phash": imghash.hash_image(path, profile="imagehash").hex()["phash"]}
+    assert line == {
+        "source": path,
+        "phash": imghash.hash_image(path, profile="imagehash").hex()["phash"],
+    }
 
 
 def test_failures_are_reported_and_the_rest_still_hashed(
-        images: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    images: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = images / "sub" / "notes.txt"
-    assert main(["hash", "--json", str(bad), str(images / "a.png"), str(images / "missing.png")]) == 1
+    assert (
+        main(["hash", "--json", str(bad), str(images / "a.png"), str(images / "missing.png")]) == 1
+    )
     lines = json_lines(capsys.readouterr().out)
-    assert lines[0] == {"source": str(bad), "error": {
-        "code": "unsupported_image",
-        "message": "the input is not a recognised image format; "
-                   "send PNG, JPEG, GIF, BMP, TIFF, WebP or HEIC/HEIF"}}
+    assert lines[0] == {
+        "source": str(bad),
+        "error": {
+            "code": "unsupported_image",
+            "message": "the input is not a recognised image format; "
+            "send PNG, JPEG, GIF, BMP, TIFF, WebP or HEIC/HEIF",
+        },
+    }
     assert "ahash" in lines[1]
     assert lines[2]["error"]["code"] == "invalid_request"  # type: ignore[index]
 
@@ -69,8 +80,10 @@ def test_plain_output(images: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(images / "a.png")
     assert main(["hash", path]) == 0
     h = imghash.hash_image(path).hex()
-    assert capsys.readouterr().out == \
-        f"ahash={h['ahash']}  dhash={h['dhash']}  phash={h['phash']}  {path}\n"
+    assert (
+        capsys.readouterr().out
+        == f"ahash={h['ahash']}  dhash={h['dhash']}  phash={h['phash']}  {path}\n"
+    )
 
 
 def test_errors_go_to_stderr_without_json(images: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,8 +102,14 @@ def test_stdin_through_the_real_command(images: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["hash"], ["hash", "--algorithm", "md5", "x.png"], ["hash", "--profile", "opencv", "x"],
-     ["compare", "only-one"], ["frobnicate"]],
+    [
+        [],
+        ["hash"],
+        ["hash", "--algorithm", "md5", "x.png"],
+        ["hash", "--profile", "opencv", "x"],
+        ["compare", "only-one"],
+        ["frobnicate"],
+    ],
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:
     done = run(*args)
@@ -107,19 +126,31 @@ def test_compare_json(images: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert payload["hashes"] == {"image1": ha.hex(), "image2": hb.hex()}
     distances = {name: ha.hashes[name] - hb.hashes[name] for name in ha.hashes}
     assert {k: v["distance"] for k, v in payload["comparison"].items()} == distances  # type: ignore[union-attr]
-    assert set(payload) == {"hashes", "comparison", "likely_same", "average_similarity",
-                            "low_information"}
+    assert set(payload) == {
+        "hashes",
+        "comparison",
+        "likely_same",
+        "average_similarity",
+        "low_information",
+    }
 
 
 def test_compare_same_picture_resized(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     big = photo_like(400, 300, seed=5)
     (tmp_path / "big.png").write_bytes(encode(big, "PNG"))
-    (tmp_path / "small.jpg").write_bytes(encode(big.resize((200, 150), Image.Resampling.BILINEAR),
-                                                "JPEG", quality=80))
+    (tmp_path / "small.jpg").write_bytes(
+        encode(big.resize((200, 150), Image.Resampling.BILINEAR), "JPEG", quality=80)
+    )
     assert main(["compare", str(tmp_path / "big.png"), str(tmp_path / "small.jpg")]) == 0
     out = capsys.readouterr().out
     assert "likely same: yes" in out
-    assert out.splitlines()[0].split() == ["algorithm", "image1", "image2", "distance", "similarity"]
+    assert out.splitlines()[0].split() == [
+        "algorithm",
+        "image1",
+        "image2",
+        "distance",
+        "similarity",
+    ]
 
 
 def test_compare_failure_exits_1(images: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,8 +23,12 @@ EXPECTED = {
     "lying_header_100000x100000.png": "too_large",
     "many_frames_2000.gif": "too_large",
 }
-BOMBS = ["bomb_40000x40000.png", "bomb_12000x12000_rgb.png", "lying_header_100000x100000.png",
-         "many_frames_2000.gif"]
+BOMBS = [
+    "bomb_40000x40000.png",
+    "bomb_12000x12000_rgb.png",
+    "lying_header_100000x100000.png",
+    "many_frames_2000.gif",
+]
 MEMORY_CAP = 1024 * 1024 * 1024  # address space for the child: numpy's import alone maps a lot
 PEAK_LIMIT_MB = 200
 
@@ -70,7 +74,10 @@ print(json.dumps({{"code": code, "seconds": seconds, "peak_mb": peak / 1024,
 def test_bombs_are_refused_before_decoding(corpus: Path, name: str) -> None:
     run = subprocess.run(
         [sys.executable, "-c", CHILD.format(cap=MEMORY_CAP), str(corpus / "bad" / name)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
     )
     assert run.returncode == 0, run.stderr

@@ -15,7 +15,8 @@ SKIP_FOLDERS = {"bad", "reference"}
 
 def corpus_images(corpus: Path) -> list[Path]:
     return sorted(
-        p for p in corpus.rglob("*")
+        p
+        for p in corpus.rglob("*")
         if p.is_file() and p.parent.name not in SKIP_FOLDERS and p.suffix != ".md"
     )
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import imghash
 
 LOSSLESS = (".png", ".bmp", ".gif", ".tif", ".tiff")
 ALGORITHMS = ("ahash", "dhash", "phash")
 
 
-def distances(corpus: Path, reference: dict[str, dict[str, Any]], lossless: bool
-              ) -> dict[tuple[str, str], int]:
+def distances(
+    corpus: Path, reference: dict[str, dict[str, Any]], lossless: bool
+) -> dict[tuple[str, str], int]:
     out = {}
     for name, expected in reference.items():
         if "error" in expected or name.lower().endswith(LOSSLESS) != lossless:
@@ -28,7 +27,8 @@ def distances(corpus: Path, reference: dict[str, dict[str, Any]], lossless: bool
         assert (result.width, result.height) == (expected["width"], expected["height"]), name
         for algorithm in ALGORITHMS:
             out[name, algorithm] = result.hashes[algorithm].distance(
-                imghash.Hash.from_hex(expected[algorithm]))
+                imghash.Hash.from_hex(expected[algorithm])
+            )
     return out
 
 

@@ -7,10 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from imghash import ALGORITHMS, Hash
+from imghash import ALGORITHMS, Hash, InvalidRequest
 from imghash._algorithms import average_hash, difference_hash, perceptual_hash
 from imghash._hashing import resolve_algorithms
-from imghash import InvalidRequest
 
 
 def test_registry_names_and_sizes() -> None:

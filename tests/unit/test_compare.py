@@ -38,7 +38,10 @@ def test_identical_images_are_likely_the_same() -> None:
     assert c.likely_same
     assert c.average_similarity == 100
     assert {name: x.distance for name, x in c.algorithms.items()} == {
-        "ahash": 0, "dhash": 0, "phash": 0}
+        "ahash": 0,
+        "dhash": 0,
+        "phash": 0,
+    }
 
 
 def test_average_similarity_rounds_half_up() -> None:
@@ -53,8 +56,9 @@ def test_average_similarity_rounds_half_up() -> None:
 
 def test_rule_edges() -> None:
     limits = LIKELY_SAME_MAX_DISTANCE
-    at = compare_hashes(hashes(0, 0, 0),
-                        hashes(flip(limits["ahash"]), flip(limits["dhash"]), flip(limits["phash"])))
+    at = compare_hashes(
+        hashes(0, 0, 0), hashes(flip(limits["ahash"]), flip(limits["dhash"]), flip(limits["phash"]))
+    )
     assert at.likely_same
     for name in limits:
         over = {n: Hash(flip(limits[n] + (n == name))) for n in limits}

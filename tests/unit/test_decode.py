@@ -21,17 +21,29 @@ def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header declares width x height, followed by a tiny broken IDAT."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) \
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
         + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize(
     ("fmt", "name"),
-    [("PNG", "png"), ("JPEG", "jpeg"), ("GIF", "gif"), ("BMP", "bmp"), ("TIFF", "tiff"),
-     ("WEBP", "webp")],
+    [
+        ("PNG", "png"),
+        ("JPEG", "jpeg"),
+        ("GIF", "gif"),
+        ("BMP", "bmp"),
+        ("TIFF", "tiff"),
+        ("WEBP", "webp"),
+    ],
 )
 def test_every_format_is_sniffed_and_hashed(fmt: str, name: str) -> None:
     data = encode(photo_like(), fmt)
@@ -81,7 +93,7 @@ def test_file_size_is_checked_before_reading(tmp_path: pytest.TempPathFactory) -
 
 def test_pixel_limit_is_checked_from_the_header() -> None:
     # The IDAT is broken: reaching the pixels would be an UnsupportedImage instead.
-    with pytest.raises(ImageTooLarge, match="8,000x8,000|8000x8000"):
+    with pytest.raises(ImageTooLarge, match=r"8000x8000 = 64,000,000 pixels; the limit is 50,000,000"):
         decode(png_header_only(8000, 8000), Settings())
     with pytest.raises(ImageTooLarge, match="limit is 1,000 pixels"):
         decode(encode(photo_like(), "PNG"), Settings(max_pixels=1000))
@@ -125,8 +137,8 @@ def mode_image(mode: str) -> Image.Image:
 
 
 @pytest.mark.parametrize(
-    "mode", ["1", "L", "LA", "P", "PA-transparent", "RGB", "RGBA", "CMYK", "I;16", "I", "F",
-             "YCbCr"],
+    "mode",
+    ["1", "L", "LA", "P", "PA-transparent", "RGB", "RGBA", "CMYK", "I;16", "I", "F", "YCbCr"],
 )
 @pytest.mark.parametrize("profile", ["jimp", "imagehash"])
 def test_every_mode_hashes(mode: str, profile: str) -> None:
@@ -141,17 +153,25 @@ def test_every_mode_hashes(mode: str, profile: str) -> None:
 def test_sixteen_bit_is_scaled_not_clipped() -> None:
     grey8 = np.asarray(photo_like(64, 48).convert("L"))
     wide = Image.fromarray(grey8.astype(np.uint16) * 257)  # v * 257 >> 8 == v
-    assert imghash.hash_image(encode(wide, "PNG")).hashes == \
-        imghash.hash_image(encode(Image.fromarray(grey8, "L"), "PNG")).hashes
+    assert (
+        imghash.hash_image(encode(wide, "PNG")).hashes
+        == imghash.hash_image(encode(Image.fromarray(grey8, "L"), "PNG")).hashes
+    )
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_is_applied_for_jimp(orientation: int) -> None:
     upright = photo_like(80, 60)
-    inverse = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-               4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-               6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
-               8: Image.Transpose.ROTATE_270}[orientation]
+    inverse = {
+        1: None,
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_90,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_270,
+    }[orientation]
     stored = upright if inverse is None else upright.transpose(inverse)
     exif = Image.Exif()
     exif[0x0112] = orientation

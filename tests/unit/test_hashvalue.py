@@ -53,7 +53,9 @@ def test_known_values() -> None:
     assert h.distance(Hash(0)) == bin(0xFCFFFFF310100000).count("1")
 
 
-@pytest.mark.parametrize("text", ["", "abc", "fcfffff31010000", "fcfffff3101000000", "zzzzzzzzzzzzzzzz"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "fcfffff31010000", "fcfffff3101000000", "zzzzzzzzzzzzzzzz"]
+)
 def test_bad_hex_is_refused_with_its_value(text: str) -> None:
     with pytest.raises(InvalidRequest, match="16 hex digits"):
         Hash.from_hex(text)

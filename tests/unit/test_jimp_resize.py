@@ -106,7 +106,12 @@ class JsResize:
                 mult = min(weight, amount)
                 line, pixel = 0, actual
                 while line < h0_ch:
-                    r, g, b, a = buffer[pixel], buffer[pixel + 1], buffer[pixel + 2], buffer[pixel + 3]
+                    r, g, b, a = (
+                        buffer[pixel],
+                        buffer[pixel + 1],
+                        buffer[pixel + 2],
+                        buffer[pixel + 3],
+                    )
                     pixel += 3
                     work[line] = f32(work[line] + (r if a else 0) * mult)
                     work[line + 1] = f32(work[line + 1] + (g if a else 0) * mult)
@@ -188,7 +193,12 @@ class JsResize:
                 caret = actual
                 p = 0
                 while p < self.tw_ch:
-                    r, g, b, a = buffer[caret], buffer[caret + 1], buffer[caret + 2], buffer[caret + 3]
+                    r, g, b, a = (
+                        buffer[caret],
+                        buffer[caret + 1],
+                        buffer[caret + 2],
+                        buffer[caret + 3],
+                    )
                     caret += 4
                     work[p] = f32(work[p] + (r if a else 0) * mult)
                     work[p + 1] = f32(work[p + 1] + (g if a else 0) * mult)
@@ -221,7 +231,7 @@ class JsResize:
 
 def js_round_u8(value: float) -> int:
     """Math.round, then a Uint8Array store (ToUint8: modulo 256)."""
-    return int(math.floor(value + 0.5)) % 256
+    return math.floor(value + 0.5) % 256
 
 
 def js_resize_grey(grey: np.ndarray, alpha: np.ndarray | None, tw: int, th: int) -> np.ndarray:
@@ -240,8 +250,21 @@ def ours(grey: np.ndarray, alpha: np.ndarray | None, tw: int, th: int) -> np.nda
 
 
 SIZES = [
-    (1, 1), (2, 3), (7, 5), (8, 8), (9, 8), (13, 11), (24, 18), (31, 33), (32, 32), (40, 30),
-    (67, 45), (100, 7), (3, 100), (200, 12), (30, 200),
+    (1, 1),
+    (2, 3),
+    (7, 5),
+    (8, 8),
+    (9, 8),
+    (13, 11),
+    (24, 18),
+    (31, 33),
+    (32, 32),
+    (40, 30),
+    (67, 45),
+    (100, 7),
+    (3, 100),
+    (200, 12),
+    (30, 200),
 ]
 TARGETS = [(8, 8), (9, 8), (32, 32)]
 

@@ -30,8 +30,9 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 @pytest.mark.parametrize(("error", "expected"), ERRORS.items())
-def test_every_error_has_its_code(error: type[imghash.ImghashError], expected: tuple[str, int]
-                                  ) -> None:
+def test_every_error_has_its_code(
+    error: type[imghash.ImghashError], expected: tuple[str, int]
+) -> None:
     assert issubclass(error, imghash.ImghashError)
     assert (error.code, error.http_status) == expected
     assert error("what was wrong").to_dict() == {"code": expected[0], "message": "what was wrong"}

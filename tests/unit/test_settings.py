@@ -17,14 +17,16 @@ def test_defaults() -> None:
 
 
 def test_every_variable_is_read() -> None:
-    s = Settings.from_environ({
-        "IMGHASH_MAX_BYTES": "1_000",
-        "IMGHASH_MAX_PIXELS": "2000",
-        "IMGHASH_MAX_FRAMES": "3",
-        "IMGHASH_FETCH_TIMEOUT": "2.5",
-        "IMGHASH_ALLOW_PRIVATE_URLS": "1",
-        "IMGHASH_API_KEYS": " k1, k2 ,,",
-    })
+    s = Settings.from_environ(
+        {
+            "IMGHASH_MAX_BYTES": "1_000",
+            "IMGHASH_MAX_PIXELS": "2000",
+            "IMGHASH_MAX_FRAMES": "3",
+            "IMGHASH_FETCH_TIMEOUT": "2.5",
+            "IMGHASH_ALLOW_PRIVATE_URLS": "1",
+            "IMGHASH_API_KEYS": " k1, k2 ,,",
+        }
+    )
     assert (s.max_bytes, s.max_pixels, s.max_frames, s.fetch_timeout) == (1000, 2000, 3, 2.5)
     assert s.allow_private_urls is True
     assert s.api_keys == {"k1", "k2"}

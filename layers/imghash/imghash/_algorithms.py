@@ -50,7 +50,7 @@ def _dct_columns(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     first value: a constant column then gives exact zeros (as FFT-based DCTs
     such as scipy's do) instead of rounding noise that would decide bits.
     """
-    out = _dct_matrix(values.shape[0]) @ (values - values[0])
+    out: npt.NDArray[np.float64] = _dct_matrix(values.shape[0]) @ (values - values[0])
     out[0] = values.sum(axis=0)
     return out
 
@@ -86,11 +86,22 @@ class Algorithm:
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a
     for a in (
-        Algorithm("ahash", 8, 8, "average hash: 8x8 grey, bit = pixel above the mean",
-                  average_hash),
-        Algorithm("dhash", 9, 8, "difference hash: 9x8 grey, bit = brighter than its left",
-                  difference_hash),
-        Algorithm("phash", 32, 32, "perceptual hash: 32x32 grey, low DCT frequencies vs median",
-                  perceptual_hash),
+        Algorithm(
+            "ahash", 8, 8, "average hash: 8x8 grey, bit = pixel above the mean", average_hash
+        ),
+        Algorithm(
+            "dhash",
+            9,
+            8,
+            "difference hash: 9x8 grey, bit = brighter than its left",
+            difference_hash,
+        ),
+        Algorithm(
+            "phash",
+            32,
+            32,
+            "perceptual hash: 32x32 grey, low DCT frequencies vs median",
+            perceptual_hash,
+        ),
     )
 }

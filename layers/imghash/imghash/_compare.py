@@ -122,5 +122,9 @@ def compare_images(
 ) -> Comparison:
     """Hash two images (bytes or paths) the same way and compare them."""
     options: dict[str, Any] = {
-        "algorithms": algorithms, "profile": profile, "fast": fast, "settings": settings}
+        "algorithms": algorithms,
+        "profile": profile,
+        "fast": fast,
+        "settings": settings,
+    }
     return compare(hash_image(first, **options), hash_image(second, **options))

@@ -152,7 +152,7 @@ def _area_pass(
             else:
                 acc = (acc + rows * plan.weight[k][:, None]).astype(F32)
         scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
-        return acc * scale[:, None], None
+        return acc.astype(F64) * scale[:, None], None
 
     acc_alpha = np.zeros((dst, lanes), dtype=F32)
     covered = np.zeros((dst, lanes), dtype=F64)
@@ -165,7 +165,7 @@ def _area_pass(
         acc_alpha = (acc_alpha + alphas * w).astype(F32)
         covered = covered + np.where(seen, w, 0.0)
     scale = np.where(covered > 0, 1 / np.where(covered > 0, covered, 1), 0)
-    return acc * scale, (acc_alpha * (1 / plan.ratio)).astype(F32)
+    return acc.astype(F64) * scale, (acc_alpha * (1 / plan.ratio)).astype(F32)
 
 
 def _linear_pass(data: Array, dst: int) -> npt.NDArray[np.float64]:
@@ -242,7 +242,9 @@ def resize_grey(planes: GreyPlanes, width: int, height: int) -> npt.NDArray[np.u
     elif src_w < width:
         values = _linear_pass(planes.columns[:-1], width).astype(F32).T
         alpha_cols = planes.alpha_columns
-        alpha_values = None if alpha_cols is None else _linear_pass(alpha_cols[:-1], width).astype(F32).T
+        alpha_values = (
+            None if alpha_cols is None else _linear_pass(alpha_cols[:-1], width).astype(F32).T
+        )
     else:
         out, out_alpha = _area_pass(planes.columns, planes.alpha_columns, width, 4)
         values = out.astype(F32).T

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from PIL import Image, ImageChops
 
 if TYPE_CHECKING:
-    from PIL.Image import PixelAccess
+    from PIL._imaging import PixelAccess
 
 from ._decode import DecodedImage, upright
 from ._jimp_resize import GreyPlanes, resize_grey
@@ -56,7 +56,9 @@ def jimp_grey(rgb: Image.Image) -> Image.Image:
     flags = np.frombuffer(near.tobytes(), dtype=np.uint8)
     whole = flags.size // 8 * 8
     words = np.flatnonzero(flags[:whole].view(np.uint64))
-    spots = np.concatenate([(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(whole, flags.size)])
+    spots = np.concatenate(
+        [(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(whole, flags.size)]
+    )
     spots = spots[flags[spots] != 0]
     source = cast("PixelAccess", rgb.load())
     target = cast("PixelAccess", high.load())
@@ -92,7 +94,7 @@ def _jimp_planes(image: Image.Image) -> GreyPlanes:
 def _alpha(image: Image.Image) -> Image.Image | None:
     """The alpha channel, or None when every pixel is opaque."""
     alpha = image.getchannel("A")
-    low, _ = alpha.getextrema()  # type: ignore[misc]
+    low, _ = cast(tuple[int, int], alpha.getextrema())
     return None if low == 255 else alpha
 
 
@@ -124,7 +126,8 @@ def _prepare_imagehash(decoded: DecodedImage) -> Pixels:
     grey = decoded.image.convert("L")
     return Pixels(
         lambda w, h: np.asarray(grey.resize((w, h), Image.Resampling.LANCZOS)),
-        grey.width, grey.height,
+        grey.width,
+        grey.height,
     )
 
 
@@ -140,9 +143,16 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("jimp", "the reference service's values (Jimp 0.22): EXIF orientation, "
-                "Jimp's grey and resizer; the default", _prepare_jimp),
-        Profile("imagehash", "the imagehash 4.3 library's values: Pillow convert('L'), "
-                "LANCZOS, no EXIF orientation", _prepare_imagehash),
+        Profile(
+            "jimp",
+            "the reference service's values (Jimp 0.22): EXIF orientation, "
+            "Jimp's grey and resizer; the default",
+            _prepare_jimp,
+        ),
+        Profile(
+            "imagehash",
+            "the imagehash 4.3 library's values: Pillow convert('L'), LANCZOS, no EXIF orientation",
+            _prepare_imagehash,
+        ),
     )
 }

@@ -24,8 +24,20 @@ __all__ = ["main"]
 
 #: File endings picked up when a folder is walked; named files are always tried.
 IMAGE_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".jpe", ".gif", ".bmp", ".dib", ".tif", ".tiff", ".webp",
-     ".heic", ".heif"}
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".gif",
+        ".bmp",
+        ".dib",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".heic",
+        ".heif",
+    }
 )
 STDIN = "-"
 
@@ -57,7 +69,8 @@ def _expand(sources: Sequence[str]) -> Iterator[str]:
     for source in sources:
         if source != STDIN and Path(source).is_dir():
             found = sorted(
-                str(p) for p in Path(source).rglob("*")
+                str(p)
+                for p in Path(source).rglob("*")
                 if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
             )
             yield from found
@@ -72,12 +85,14 @@ def _is_url(source: str) -> bool:
 def _hash_one(source: str, args: argparse.Namespace, settings: Settings) -> HashResult:
     if source == STDIN:
         data = sys.stdin.buffer.read(settings.max_bytes + 1)
-        return hash_image(data, algorithms=args.algorithm, profile=args.profile,
-                          fast=args.fast, settings=settings)
+        return hash_image(
+            data, algorithms=args.algorithm, profile=args.profile, fast=args.fast, settings=settings
+        )
     if _is_url(source):
         raise InvalidRequest("URL sources need the HTTP fetcher, which this build does not have")
-    return hash_image(source, algorithms=args.algorithm, profile=args.profile, fast=args.fast,
-                      settings=settings)
+    return hash_image(
+        source, algorithms=args.algorithm, profile=args.profile, fast=args.fast, settings=settings
+    )
 
 
 def _print(obj: dict[str, Any], out: TextIO) -> None:
@@ -126,12 +141,18 @@ def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
         _print(comparison.to_dict(), sys.stdout)
         return 0
     out = sys.stdout
-    out.write(f"{'algorithm':<10} {'image1':<17} {'image2':<17} {'distance':>8} {'similarity':>10}\n")
+    out.write(
+        f"{'algorithm':<10} {'image1':<17} {'image2':<17} {'distance':>8} {'similarity':>10}\n"
+    )
     for name, c in comparison.algorithms.items():
-        out.write(f"{name:<10} {first.hashes[name].hex():<17} {second.hashes[name].hex():<17} "
-                  f"{c.distance:>8} {c.similarity:>10}\n")
-    out.write(f"average similarity {comparison.average_similarity}, "
-              f"likely same: {'yes' if comparison.likely_same else 'no'}\n")
+        out.write(
+            f"{name:<10} {first.hashes[name].hex():<17} {second.hashes[name].hex():<17} "
+            f"{c.distance:>8} {c.similarity:>10}\n"
+        )
+    out.write(
+        f"average similarity {comparison.average_similarity}, "
+        f"likely same: {'yes' if comparison.likely_same else 'no'}\n"
+    )
     for label, flat in zip(("image1", "image2"), comparison.low_information, strict=True):
         if flat:
             out.write(f"note: {label} is nearly flat; its hashes carry little information\n")
@@ -145,23 +166,38 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("-a", "--algorithm", default="all",
-                       help="ahash, dhash, phash, all (default) or a comma list")
-        p.add_argument("-p", "--profile", default="jimp", choices=sorted(PROFILES),
-                       help="jimp: the reference service's values (default); "
-                            "imagehash: the imagehash library's values")
-        p.add_argument("--fast", action="store_true",
-                       help="let the JPEG decoder scale down first (a few bits may differ)")
+        p.add_argument(
+            "-a",
+            "--algorithm",
+            default="all",
+            help="ahash, dhash, phash, all (default) or a comma list",
+        )
+        p.add_argument(
+            "-p",
+            "--profile",
+            default="jimp",
+            choices=sorted(PROFILES),
+            help="jimp: the reference service's values (default); "
+            "imagehash: the imagehash library's values",
+        )
+        p.add_argument(
+            "--fast",
+            action="store_true",
+            help="let the JPEG decoder scale down first (a few bits may differ)",
+        )
         p.add_argument("--json", action="store_true", help="JSON output, one object per line")
 
     hash_cmd = commands.add_parser(
-        "hash", help="hash images", description="Hash images: files, folders (recursively), "
-        "or - for standard input.")
+        "hash",
+        help="hash images",
+        description="Hash images: files, folders (recursively), or - for standard input.",
+    )
     common(hash_cmd)
     hash_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
 
-    compare_cmd = commands.add_parser("compare", help="compare two images",
-                                      description="Compare two images.")
+    compare_cmd = commands.add_parser(
+        "compare", help="compare two images", description="Compare two images."
+    )
     common(compare_cmd)
     compare_cmd.add_argument("first", metavar="A")
     compare_cmd.add_argument("second", metavar="B")

@@ -93,7 +93,10 @@ def test_file_size_is_checked_before_reading(tmp_path: pytest.TempPathFactory) -
 
 def test_pixel_limit_is_checked_from_the_header() -> None:
     # The IDAT is broken: reaching the pixels would be an UnsupportedImage instead.
-    with pytest.raises(ImageTooLarge, match=r"8000x8000 = 64,000,000 pixels; the limit is 50,000,000"):
+    with pytest.raises(
+        ImageTooLarge,
+        match=r"8000x8000 = 64,000,000 pixels; the limit is 50,000,000",
+    ):
         decode(png_header_only(8000, 8000), Settings())
     with pytest.raises(ImageTooLarge, match="limit is 1,000 pixels"):
         decode(encode(photo_like(), "PNG"), Settings(max_pixels=1000))

@@ -52,7 +52,8 @@ def jimp_grey(rgb: Image.Image) -> Image.Image:
     near = ImageChops.difference(low, high)
     if near.getbbox() is None:
         return high
-    # Pixels within _NEAR of an integer: few; find them eight at a time.
+    # Pixels within _NEAR of an integer: found eight at a time, usually few
+    # (though every neutral grey is one: its exact value is an integer).
     flags = np.frombuffer(near.tobytes(), dtype=np.uint8)
     whole = flags.size // 8 * 8
     words = np.flatnonzero(flags[:whole].view(np.uint64))
@@ -60,6 +61,8 @@ def jimp_grey(rgb: Image.Image) -> Image.Image:
         [(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(whole, flags.size)]
     )
     spots = spots[flags[spots] != 0]
+    if spots.size > _FEW_SPOTS:
+        return _regrey_many(rgb, high, spots)
     source = cast("PixelAccess", rgb.load())
     target = cast("PixelAccess", high.load())
     width = rgb.width
@@ -68,6 +71,17 @@ def jimp_grey(rgb: Image.Image) -> Image.Image:
         r, g, b = cast(tuple[int, int, int], source[xy])
         target[xy] = _double_grey(r, g, b)
     return high
+
+
+#: Above this many pixels to recompute, reading all of the RGB once is cheaper.
+_FEW_SPOTS = 10_000
+
+
+def _regrey_many(rgb: Image.Image, high: Image.Image, spots: npt.NDArray[np.intp]) -> Image.Image:
+    pixels = np.frombuffer(rgb.tobytes(), dtype=np.uint8).reshape(-1, 3)[spots].astype(np.float64)
+    grey = np.frombuffer(high.tobytes(), dtype=np.uint8).copy()
+    grey[spots] = np.trunc((_R * pixels[:, 0] + _G * pixels[:, 1]) + _B * pixels[:, 2])
+    return Image.frombuffer("L", high.size, grey.tobytes(), "raw", "L", 0, 1)
 
 
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}

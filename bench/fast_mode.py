@@ -1,0 +1,54 @@
+"""Fast mode against exact mode on every corpus JPEG: agreement and speed (DESIGN §3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from common import interleaved_medians, table
+
+import imghash
+
+
+def run(corpus: Path) -> dict[str, object]:
+    jpegs = sorted(p for p in corpus.rglob("*.jp*g") if p.parent.name != "bad")
+    identical = {name: 0 for name in imghash.ALGORITHMS}
+    worst = {name: 0 for name in imghash.ALGORITHMS}
+    total = {name: 0 for name in imghash.ALGORITHMS}
+    counted = 0
+    for path in jpegs:
+        data = path.read_bytes()
+        try:
+            exact = imghash.hash_image(data)
+        except imghash.ImghashError:
+            continue
+        fast = imghash.hash_image(data, fast=True)
+        counted += 1
+        for name in imghash.ALGORITHMS:
+            d = exact.hashes[name] - fast.hashes[name]
+            identical[name] += d == 0
+            worst[name] = max(worst[name], d)
+            total[name] += d
+    rows = [
+        [name, f"{identical[name] / counted:.0%}", f"{total[name] / counted:.2f}", worst[name]]
+        for name in imghash.ALGORITHMS
+    ]
+    large = sorted((corpus / "photos").glob("large_*.jpg"))
+    seconds = {"exact": 0.0, "fast": 0.0}
+    for path in large:
+        data = path.read_bytes()
+        medians = interleaved_medians(
+            {
+                "exact": lambda: imghash.hash_image(data),
+                "fast": lambda: imghash.hash_image(data, fast=True),
+            },
+            5,
+        )
+        for key, value in medians.items():
+            seconds[key] += value
+    print(f"### Fast mode against exact mode, {counted} corpus JPEGs\n")
+    print(table(["algorithm", "identical hashes", "mean bits apart", "most bits apart"], rows))
+    print(
+        f"\nSpeed on the six large photos: exact {seconds['exact'] * 1000:.0f} ms, "
+        f"fast {seconds['fast'] * 1000:.0f} ms ({seconds['exact'] / seconds['fast']:.1f}x)"
+    )
+    return {"identical": {n: identical[n] / counted for n in identical}, "worst": worst}

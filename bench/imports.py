@@ -1,0 +1,46 @@
+"""Cold import time of imghash beyond numpy and Pillow, fresh processes (DESIGN §9)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+
+from common import table
+
+CHILD = """
+import time
+t0 = time.perf_counter()
+import numpy, PIL.Image
+t1 = time.perf_counter()
+import {module}
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+RUNS = 7
+
+
+def _measure(module: str) -> tuple[float, float]:
+    base, extra = [], []
+    for _ in range(RUNS):
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD.format(module=module)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        a, b = (float(x) for x in out.stdout.split())
+        base.append(a)
+        extra.append(b)
+    return statistics.median(base), statistics.median(extra)
+
+
+def run() -> dict[str, float]:
+    rows, found = [], {}
+    for module in ("imghash", "imghash.cli"):
+        base, extra = _measure(module)
+        found[module] = extra
+        rows.append([module, f"{base * 1000:.0f} ms", f"{extra * 1000:.1f} ms"])
+    print(f"### Cold import, median of {RUNS} fresh processes\n")
+    print(table(["module", "numpy + Pillow", f"then the module"], rows))
+    return found

@@ -1,0 +1,39 @@
+"""`make bench`: every benchmark of DESIGN §9 in one run, printed as markdown tables.
+
+Speed is reported as ratios measured side by side in this run, on this machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+import fast_mode
+import imports
+import robustness
+import speed
+from common import corpus
+
+import imghash
+
+
+def main() -> None:
+    where = corpus()
+    print("# imghash benchmarks\n")
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, imghash {imghash.__version__}\n"
+    )
+    speed.run(where)
+    print()
+    fast_mode.run(where)
+    print()
+    robustness.run(where)
+    print()
+    imports.run()
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

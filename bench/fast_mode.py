@@ -38,8 +38,8 @@ def run(corpus: Path) -> dict[str, object]:
         data = path.read_bytes()
         medians = interleaved_medians(
             {
-                "exact": lambda: imghash.hash_image(data),
-                "fast": lambda: imghash.hash_image(data, fast=True),
+                "exact": lambda data=data: imghash.hash_image(data),
+                "fast": lambda data=data: imghash.hash_image(data, fast=True),
             },
             5,
         )

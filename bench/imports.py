@@ -42,5 +42,5 @@ def run() -> dict[str, float]:
         found[module] = extra
         rows.append([module, f"{base * 1000:.0f} ms", f"{extra * 1000:.1f} ms"])
     print(f"### Cold import, median of {RUNS} fresh processes\n")
-    print(table(["module", "numpy + Pillow", f"then the module"], rows))
+    print(table(["module", "numpy + Pillow", "then the module"], rows))
     return found

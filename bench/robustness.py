@@ -115,7 +115,7 @@ def run(corpus: Path) -> dict[str, float]:
     )
     rule = ", ".join(f"{n} ≤ {d}" for n, d in imghash.LIKELY_SAME_MAX_DISTANCE.items())
     print(
-        f"### Robustness, {len(per_edit['grey'])} corpus photos × {len(EDITS)} edits "
+        f"### Robustness, {len(per_edit['grey'])} corpus photos x {len(EDITS)} edits "
         "(distance mean / p95 / max)\n"
     )
     print(table(["edit", *names, "likely_same"], rows))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import imghash
-from imghash._compare import compare
+from imghash import compare
 
 
 @pytest.mark.parametrize("kind", ["landscape", "portrait"])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from imghash import ALGORITHMS, Hash, InvalidRequest
-from imghash._algorithms import average_hash, difference_hash, perceptual_hash
-from imghash._hashing import resolve_algorithms
+from imghash._algorithms import resolve_algorithms
+from imghash._bits import average_hash, difference_hash, perceptual_hash
 
 
 def test_registry_names_and_sizes() -> None:

@@ -13,7 +13,8 @@ from PIL import Image
 
 import imghash
 from imghash import ImageTooLarge, Settings, UnsupportedImage
-from imghash._decode import decode, sniff
+from imghash._decode import decode
+from imghash._formats import sniff
 from tests.helpers import encode, photo_like
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from imghash._profiles import jimp_grey
+from imghash._pixels import jimp_grey
 
 
 def test_every_colour_matches_the_double_formula() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 import imghash
@@ -24,9 +27,19 @@ def isort_key(name: str) -> tuple[int, str]:
 
 def test_all_is_sorted_and_complete() -> None:
     assert imghash.__all__ == sorted(imghash.__all__, key=isort_key)
-    public = {name for name in vars(imghash) if not name.startswith("_")}
-    public -= {"cli", "annotations"}  # the command-line module is reached as imghash.cli
-    assert public == set(imghash.__all__) - {"__version__"}
+    assert set(imghash._HOME_OF) == set(imghash.__all__) - {"__version__"}
+    for name in imghash.__all__:
+        assert getattr(imghash, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = imghash.nope
+
+
+def test_importing_the_package_loads_neither_numpy_nor_pillow() -> None:
+    code = (
+        "import sys, imghash; imghash.InvalidRequest; imghash.Settings; imghash.ALGORITHMS; "
+        "imghash.PROFILES; heavy = {'numpy', 'PIL'} & set(sys.modules); assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize(("error", "expected"), ERRORS.items())

@@ -1,107 +1,84 @@
-"""The registry of hash algorithms: one entry per algorithm drives the API, CLI and index.
+"""The registry of hash algorithms: one entry each drives the API, the CLI and the index.
 
-Each algorithm turns a grey thumbnail of a fixed size into 64 bits. The
-thumbnail comes from the profile (see ``_profiles``); only pHash's DCT and
-threshold differ between profiles.
+Light on purpose (no numpy at import): the API's meta route lists the registry,
+and the bits are computed by ``_bits`` on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-from ._hashvalue import Hash
+    from ._hashvalue import Hash
 
-__all__ = ["ALGORITHMS", "Algorithm"]
+from ._errors import InvalidRequest
 
-Thumb = npt.NDArray[np.uint8]
-
-
-def _pack(bits: npt.NDArray[np.bool_]) -> Hash:
-    return Hash(int.from_bytes(np.packbits(bits.ravel()).tobytes(), "big"))
-
-
-def average_hash(thumb: Thumb, profile: str) -> Hash:
-    """aHash (Krawetz, "Looks Like It", 2011): 8x8 grey, bit = pixel > mean."""
-    return _pack(thumb > thumb.mean())
-
-
-def difference_hash(thumb: Thumb, profile: str) -> Hash:
-    """dHash (Krawetz, "Kind of Like That", 2013): 9x8 grey, bit = right pixel > left pixel."""
-    return _pack(thumb[:, 1:] > thumb[:, :-1])
-
-
-@lru_cache(maxsize=4)
-def _dct_matrix(n: int) -> npt.NDArray[np.float64]:
-    """Unnormalised DCT-II basis: row u holds cos(pi * (2x + 1) * u / (2n))."""
-    u = np.arange(n, dtype=np.float64)[:, None]
-    x = np.arange(n, dtype=np.float64)[None, :]
-    return np.cos(np.pi * (2 * x + 1) * u / (2 * n))
-
-
-def _dct_columns(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Unnormalised DCT-II of each column.
-
-    The AC basis rows sum to zero, so they are applied to the column minus its
-    first value: a constant column then gives exact zeros (as FFT-based DCTs
-    such as scipy's do) instead of rounding noise that would decide bits.
-    """
-    out: npt.NDArray[np.float64] = _dct_matrix(values.shape[0]) @ (values - values[0])
-    out[0] = values.sum(axis=0)
-    return out
-
-
-def perceptual_hash(thumb: Thumb, profile: str) -> Hash:
-    """pHash (Zauner, "Implementation and Benchmarking of Perceptual Image Hash Functions", 2010).
-
-    32x32 grey, 2-D DCT-II, top-left 8x8 block of low frequencies.
-    ``jimp``: threshold = median of the 63 AC coefficients (the 32nd smallest), DC bit 0.
-    ``imagehash``: threshold = median of all 64 (numpy's), DC included, as imagehash 4.3 does.
-    """
-    coefficients = _dct_columns(_dct_columns(thumb.astype(np.float64)).T).T[:8, :8]
-    if profile == "imagehash":
-        return _pack(coefficients > np.median(coefficients))
-    flat = coefficients.ravel()
-    threshold = np.sort(flat[1:])[31]
-    bits = flat > threshold
-    bits[0] = False
-    return _pack(bits)
+__all__ = ["ALGORITHMS", "Algorithm", "resolve_algorithms"]
 
 
 @dataclass(frozen=True)
 class Algorithm:
-    """A hash algorithm: its name, the thumbnail it reads, and how it sets the bits."""
+    """A hash algorithm: its name, the grey thumbnail it reads, and where its bits are set."""
 
     name: str
     width: int
     height: int
     summary: str
-    compute: Callable[[Thumb, str], Hash]
+    #: Name of the function in ``_bits`` that sets the bits.
+    function: str
+
+    def compute(self, thumb: npt.NDArray[np.uint8], profile: str) -> Hash:
+        """The hash of a ``width`` x ``height`` grey thumbnail made by ``profile``."""
+        bits = importlib.import_module("._bits", __package__)
+        result: Hash = getattr(bits, self.function)(thumb, profile)
+        return result
 
 
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a
     for a in (
         Algorithm(
-            "ahash", 8, 8, "average hash: 8x8 grey, bit = pixel above the mean", average_hash
+            "ahash", 8, 8, "average hash: 8x8 grey, bit = pixel above the mean", "average_hash"
         ),
         Algorithm(
             "dhash",
             9,
             8,
             "difference hash: 9x8 grey, bit = brighter than its left",
-            difference_hash,
+            "difference_hash",
         ),
         Algorithm(
             "phash",
             32,
             32,
-            "perceptual hash: 32x32 grey, low DCT frequencies vs median",
-            perceptual_hash,
+            "perceptual hash: 32x32 grey, low DCT frequencies above their median",
+            "perceptual_hash",
         ),
     )
 }
+
+
+def resolve_algorithms(spec: str | Iterable[str] | None) -> tuple[Algorithm, ...]:
+    """Algorithms named by ``"all"``, one name, a comma list, or an iterable of names."""
+    if spec is None:
+        return tuple(ALGORITHMS.values())
+    names = spec.split(",") if isinstance(spec, str) else list(spec)
+    chosen: list[Algorithm] = []
+    for raw in names:
+        name = raw.strip().lower()
+        if name == "all":
+            return tuple(ALGORITHMS.values())
+        if name not in ALGORITHMS:
+            allowed = ", ".join([*ALGORITHMS, "all"])
+            raise InvalidRequest(f"unknown algorithm {raw.strip()!r}; use one of {allowed}")
+        if ALGORITHMS[name] not in chosen:
+            chosen.append(ALGORITHMS[name])
+    if not chosen:
+        raise InvalidRequest("no algorithm named; use ahash, dhash, phash or all")
+    return tuple(chosen)

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from ._algorithms import ALGORITHMS, Algorithm
+from ._algorithms import ALGORITHMS, resolve_algorithms
 from ._decode import decode
 from ._errors import ImageTooLarge, InvalidRequest, UnsupportedImage
 from ._hashvalue import Hash
-from ._profiles import PROFILES, Profile
+from ._profiles import resolve_profile
 from ._settings import Settings, get_settings
 
-__all__ = [
-    "DEFAULT_PROFILE",
-    "FAST_MIN_SIDE",
-    "HashResult",
-    "hash_image",
-    "read_source",
-    "resolve_algorithms",
-    "resolve_profile",
-]
+__all__ = ["FAST_MIN_SIDE", "HashResult", "Source", "hash_image", "read_source"]
 
-DEFAULT_PROFILE = "jimp"
 #: Fast mode never lets the decoder go below 4x the largest thumbnail side.
 FAST_MIN_SIDE = 4 * max(max(a.width, a.height) for a in ALGORITHMS.values())
 #: Standard deviation (grey levels) of the 32x32 thumbnail under which an image is
@@ -53,34 +42,6 @@ class HashResult:
     def hex(self) -> dict[str, str]:
         """``{"ahash": "fcff...", ...}`` for the algorithms that were computed."""
         return {name: value.hex() for name, value in self.hashes.items()}
-
-
-def resolve_algorithms(spec: str | Iterable[str] | None) -> tuple[Algorithm, ...]:
-    """Algorithms named by ``"all"``, one name, a comma list, or an iterable of names."""
-    if spec is None:
-        return tuple(ALGORITHMS.values())
-    names = spec.split(",") if isinstance(spec, str) else list(spec)
-    chosen: list[Algorithm] = []
-    for raw in names:
-        name = raw.strip().lower()
-        if name == "all":
-            return tuple(ALGORITHMS.values())
-        if name not in ALGORITHMS:
-            allowed = ", ".join([*ALGORITHMS, "all"])
-            raise InvalidRequest(f"unknown algorithm {raw.strip()!r}; use one of {allowed}")
-        if ALGORITHMS[name] not in chosen:
-            chosen.append(ALGORITHMS[name])
-    if not chosen:
-        raise InvalidRequest("no algorithm named; use ahash, dhash, phash or all")
-    return tuple(chosen)
-
-
-def resolve_profile(name: str | None) -> Profile:
-    """The profile called ``name`` (default ``jimp``)."""
-    key = (name or DEFAULT_PROFILE).strip().lower()
-    if key not in PROFILES:
-        raise InvalidRequest(f"unknown profile {name!r}; use one of {', '.join(PROFILES)}")
-    return PROFILES[key]
 
 
 def read_source(source: Source, settings: Settings) -> bytes:
@@ -128,7 +89,7 @@ def hash_image(
     try:
         pixels = prof.prepare(decoded)
         hashes = {a.name: a.compute(pixels.thumbnail(a.width, a.height), prof.name) for a in chosen}
-        flatness = float(np.std(pixels.thumbnail(32, 32)))
+        flatness = pixels.flatness()
     except (OSError, ValueError) as err:  # pixel conversions of exotic modes
         raise UnsupportedImage(
             f"the {decoded.format.upper()} image (mode {decoded.image.mode}) could not be "

@@ -1,157 +1,40 @@
-"""Hash profiles: how a decoded image becomes the grey thumbnails the algorithms read.
+"""The registry of hash profiles: how an image becomes thumbnails, named ``profile`` in the API.
 
-``jimp`` (the default) reproduces the reference service (Jimp 0.22): RGBA,
-EXIF orientation, Jimp's grey, Jimp's resizer. ``imagehash`` reproduces the
-imagehash 4.3 library: Pillow's ``convert("L")`` and LANCZOS, no orientation.
+Light on purpose (no numpy or Pillow at import); the work is in ``_pixels``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING, cast
-
-import numpy as np
-import numpy.typing as npt
-from PIL import Image, ImageChops
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from PIL._imaging import PixelAccess
+    from ._decode import DecodedImage
+    from ._pixels import Pixels
 
-from ._decode import DecodedImage, upright
-from ._jimp_resize import GreyPlanes, resize_grey
+from ._errors import InvalidRequest
 
-__all__ = ["PROFILES", "Pixels", "Profile", "jimp_grey"]
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "Profile", "resolve_profile"]
 
-U8 = npt.NDArray[np.uint8]
-
-# Jimp's greyscale: trunc((0.2126 R + 0.7152 G) + 0.0722 B) in IEEE double.
-_R, _G, _B = 0.2126, 0.7152, 0.0722
-# Pillow evaluates a matrix conversion in float32. The exact value is a multiple
-# of 1e-4 and float32's error stays below 3e-5, so away from integers Pillow
-# truncates to the same integer as the double formula; the few pixels within
-# _NEAR of an integer are recomputed in double.
-_NEAR = 5e-5
-
-
-def _double_grey(r: float, g: float, b: float) -> int:
-    return int((_R * r + _G * g) + _B * b)
-
-
-@lru_cache(maxsize=1)
-def _grey_of_level() -> list[int]:
-    """Jimp's grey of the colour (v, v, v), for grey inputs: v or v - 1."""
-    return [_double_grey(v, v, v) for v in range(256)]
-
-
-def jimp_grey(rgb: Image.Image) -> Image.Image:
-    """Jimp's grey of an RGB image, exact, computed in C by Pillow where that is safe."""
-    high = rgb.convert("L", (_R, _G, _B, -0.5 + _NEAR))  # Pillow adds 0.5, then truncates
-    low = rgb.convert("L", (_R, _G, _B, -0.5 - _NEAR))
-    near = ImageChops.difference(low, high)
-    if near.getbbox() is None:
-        return high
-    # Pixels within _NEAR of an integer: found eight at a time, usually few
-    # (though every neutral grey is one: its exact value is an integer).
-    flags = np.frombuffer(near.tobytes(), dtype=np.uint8)
-    whole = flags.size // 8 * 8
-    words = np.flatnonzero(flags[:whole].view(np.uint64))
-    spots = np.concatenate(
-        [(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(whole, flags.size)]
-    )
-    spots = spots[flags[spots] != 0]
-    if spots.size > _FEW_SPOTS:
-        return _regrey_many(rgb, high, spots)
-    source = cast("PixelAccess", rgb.load())
-    target = cast("PixelAccess", high.load())
-    width = rgb.width
-    for spot in spots.tolist():
-        xy = (spot % width, spot // width)
-        r, g, b = cast(tuple[int, int, int], source[xy])
-        target[xy] = _double_grey(r, g, b)
-    return high
-
-
-#: Above this many pixels to recompute, reading all of the RGB once is cheaper.
-_FEW_SPOTS = 10_000
-
-
-def _regrey_many(rgb: Image.Image, high: Image.Image, spots: npt.NDArray[np.intp]) -> Image.Image:
-    pixels = np.frombuffer(rgb.tobytes(), dtype=np.uint8).reshape(-1, 3)[spots].astype(np.float64)
-    grey = np.frombuffer(high.tobytes(), dtype=np.uint8).copy()
-    grey[spots] = np.trunc((_R * pixels[:, 0] + _G * pixels[:, 1]) + _B * pixels[:, 2])
-    return Image.frombuffer("L", high.size, grey.tobytes(), "raw", "L", 0, 1)
-
-
-_SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
-
-
-def _jimp_planes(image: Image.Image) -> GreyPlanes:
-    """Grey and alpha planes of a frame as Jimp sees it (RGBA 8-bit, then grey)."""
-    mode = image.mode
-    if mode in _SIXTEEN_BIT:
-        wide = np.clip(np.asarray(image).astype(np.int64), 0, 65535) >> 8  # scaled, not clipped
-        level = Image.fromarray(wide.astype(np.uint8))
-        return GreyPlanes(level.point(_grey_of_level()), None)
-    if mode in ("1", "L", "F"):
-        return GreyPlanes(image.convert("L").point(_grey_of_level()), None)
-    if mode in ("LA", "La"):
-        la = image.convert("LA")
-        return GreyPlanes(la.getchannel("L").point(_grey_of_level()), _alpha(la))
-    if image.has_transparency_data:
-        rgba = image.convert("RGBA")
-        return GreyPlanes(jimp_grey(rgba.convert("RGB")), _alpha(rgba))
-    return GreyPlanes(jimp_grey(image if mode == "RGB" else image.convert("RGB")), None)
-
-
-def _alpha(image: Image.Image) -> Image.Image | None:
-    """The alpha channel, or None when every pixel is opaque."""
-    alpha = image.getchannel("A")
-    low, _ = cast(tuple[int, int], alpha.getextrema())
-    return None if low == 255 else alpha
-
-
-class Pixels:
-    """One image prepared for a profile; hands out grey thumbnails, each made once."""
-
-    def __init__(self, make: Callable[[int, int], U8], width: int, height: int) -> None:
-        self._make = make
-        self._cache: dict[tuple[int, int], U8] = {}
-        #: Size after orientation, as the profile sees the image.
-        self.width = width
-        self.height = height
-
-    def thumbnail(self, width: int, height: int) -> U8:
-        """The grey thumbnail of ``width`` x ``height``, uint8 (height, width)."""
-        key = (width, height)
-        if key not in self._cache:
-            self._cache[key] = self._make(width, height)
-        return self._cache[key]
-
-
-def _prepare_jimp(decoded: DecodedImage) -> Pixels:
-    frame = upright(decoded)
-    planes = _jimp_planes(frame)
-    return Pixels(lambda w, h: resize_grey(planes, w, h), frame.width, frame.height)
-
-
-def _prepare_imagehash(decoded: DecodedImage) -> Pixels:
-    grey = decoded.image.convert("L")
-    return Pixels(
-        lambda w, h: np.asarray(grey.resize((w, h), Image.Resampling.LANCZOS)),
-        grey.width,
-        grey.height,
-    )
+DEFAULT_PROFILE = "jimp"
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A way of turning a decoded image into thumbnails, named in the API as ``profile``."""
+    """A way of turning a decoded image into grey thumbnails."""
 
     name: str
     summary: str
-    prepare: Callable[[DecodedImage], Pixels] = field(repr=False)
+    applies_orientation: bool
+    #: Name of the function in ``_pixels`` that prepares an image.
+    function: str
+
+    def prepare(self, decoded: DecodedImage) -> Pixels:
+        """The image, ready to hand out thumbnails of any size."""
+        pixels = importlib.import_module("._pixels", __package__)
+        prepared: Pixels = getattr(pixels, self.function)(decoded)
+        return prepared
 
 
 PROFILES: dict[str, Profile] = {
@@ -159,14 +42,24 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile(
             "jimp",
-            "the reference service's values (Jimp 0.22): EXIF orientation, "
-            "Jimp's grey and resizer; the default",
-            _prepare_jimp,
+            "the reference service's values (Jimp 0.22): EXIF orientation, Jimp's "
+            "grey and resizer; the default",
+            True,
+            "prepare_jimp",
         ),
         Profile(
             "imagehash",
             "the imagehash 4.3 library's values: Pillow convert('L'), LANCZOS, no EXIF orientation",
-            _prepare_imagehash,
+            False,
+            "prepare_imagehash",
         ),
     )
 }
+
+
+def resolve_profile(name: str | None) -> Profile:
+    """The profile called ``name`` (default ``jimp``)."""
+    key = (name or DEFAULT_PROFILE).strip().lower()
+    if key not in PROFILES:
+        raise InvalidRequest(f"unknown profile {name!r}; use one of {', '.join(PROFILES)}")
+    return PROFILES[key]

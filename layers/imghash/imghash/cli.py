@@ -14,10 +14,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._algorithms import resolve_algorithms
 from ._compare import compare
 from ._errors import ImghashError, InvalidRequest
-from ._hashing import HashResult, hash_image, resolve_algorithms, resolve_profile
-from ._profiles import PROFILES
+from ._hashing import HashResult, hash_image
+from ._profiles import PROFILES, resolve_profile
 from ._settings import Settings
 
 __all__ = ["main"]

@@ -7,10 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from ._errors import InvalidRequest
-from ._hashing import HashResult, Source, hash_image
 from ._hashvalue import Hash
-from ._settings import Settings
+
+if TYPE_CHECKING:
+    from ._hashing import HashResult, Source
+    from ._settings import Settings
 
 __all__ = [
     "LIKELY_SAME_MAX_DISTANCE",
@@ -122,6 +126,8 @@ def compare_images(
     settings: Settings | None = None,
 ) -> Comparison:
     """Hash two images (bytes or paths) the same way and compare them."""
+    from ._hashing import hash_image
+
     options: dict[str, Any] = {
         "algorithms": algorithms,
         "profile": profile,

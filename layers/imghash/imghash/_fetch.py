@@ -1,0 +1,227 @@
+"""Fetching an image by URL without becoming a proxy into private networks (DESIGN §6).
+
+Every address a name resolves to must be public; the connection then goes to
+the address that was checked (no second lookup, so no DNS rebinding), with the
+original name as Host header and TLS server name. Redirects are followed by
+hand, each one checked again. Nothing of the caller's (cookies, credentials) is
+sent, and nothing of the upstream's body is ever echoed in an error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from ._errors import FetchBlocked, InvalidRequest, UpstreamError, UpstreamTimeout
+from ._settings import Settings
+
+__all__ = ["Fetcher", "is_public_address", "system_resolve"]
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+MAX_REDIRECTS = 3
+CONNECT_TIMEOUT = 3.0
+MAX_URL_LENGTH = 2048
+ALLOWED_PORTS = frozenset({80, 443, 8080, 8443})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# Shared address space (carrier-grade NAT); not "private" to every Python version.
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+def system_resolve(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for ``host``, in its order."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public_address(address: Address) -> bool:
+    """Whether a URL may reach ``address``: a globally routable unicast address.
+
+    IPv6 forms that embed an IPv4 address (IPv4-mapped, NAT64, 6to4) are
+    judged by the address they embed.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public_address(address.ipv4_mapped)
+        if any(address in net for net in _NAT64):
+            return is_public_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if address.sixtofour is not None:
+            return is_public_address(address.sixtofour)
+        if address.teredo is not None:
+            return False
+    elif address in _CGNAT:
+        return False
+    return bool(
+        address.is_global
+        and not address.is_multicast
+        and not address.is_reserved
+        and not address.is_link_local
+        and not address.is_loopback
+        and not address.is_unspecified
+    )
+
+
+@dataclass(frozen=True)
+class _Target:
+    url: str  # the URL as given (for the Host header, TLS name and redirects)
+    scheme: str
+    host: str
+    port: int
+    address: str  # the checked address we connect to
+
+
+class Fetcher:
+    """Fetches image bytes by URL under the settings' limits.
+
+    ``resolve`` and ``transport`` are injectable for tests; by default the
+    system resolver and httpx's own HTTP transport are used.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        resolve: Resolver = system_resolve,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.resolve = resolve
+        self.transport = transport
+
+    def fetch(self, url: str) -> bytes:
+        """The body of ``url`` (after at most three checked redirects), or an ImghashError."""
+        deadline = time.monotonic() + self.settings.fetch_timeout
+        with httpx.Client(
+            transport=self.transport,
+            follow_redirects=False,
+            trust_env=False,  # no proxies or netrc credentials from the environment
+            timeout=httpx.Timeout(self.settings.fetch_timeout, connect=CONNECT_TIMEOUT),
+            headers={"User-Agent": "imghash", "Accept": "image/*"},
+        ) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                got = self._get(client, self._check(url), deadline)
+                if isinstance(got, bytes):
+                    return got
+                url = got
+        raise UpstreamError(f"the URL redirected more than {MAX_REDIRECTS} times")
+
+    def _check(self, url: str) -> _Target:
+        if len(url) > MAX_URL_LENGTH:
+            raise InvalidRequest(f"the URL is longer than {MAX_URL_LENGTH} characters")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            raise InvalidRequest("the URL is malformed") from None
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise FetchBlocked(f"only http and https URLs are fetched, not {scheme or 'none'!r}")
+        host = (parts.hostname or "").rstrip(".")
+        if not host:
+            raise InvalidRequest("the URL has no host")
+        if parts.username is not None or parts.password is not None:
+            raise FetchBlocked("URLs with credentials (user:password@) are not fetched")
+        port = port or (443 if scheme == "https" else 80)
+        if port not in ALLOWED_PORTS and not self.settings.allow_private_urls:
+            allowed = ", ".join(str(p) for p in sorted(ALLOWED_PORTS))
+            raise FetchBlocked(f"port {port} is not allowed; use one of {allowed}")
+        address = self._checked_address(host, port)
+        return _Target(url, scheme, host, port, address)
+
+    def _checked_address(self, host: str, port: int) -> str:
+        try:
+            literal: Address | None = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None
+        if literal is not None:
+            found = [literal]
+        else:
+            try:
+                found = [ipaddress.ip_address(a.split("%")[0]) for a in self.resolve(host, port)]
+            except (OSError, UnicodeError, ValueError):
+                raise UpstreamError(f"the host {host!r} could not be resolved") from None
+        if not found:
+            raise UpstreamError(f"the host {host!r} could not be resolved")
+        if not self.settings.allow_private_urls:
+            blocked = [a for a in found if not is_public_address(a)]
+            if blocked:
+                raise FetchBlocked(
+                    f"the host {host!r} resolves to a non-public address ({blocked[0]}); "
+                    "only public addresses are fetched"
+                )
+        return str(found[0])
+
+    def _get(self, client: httpx.Client, target: _Target, deadline: float) -> str | bytes:
+        """Send the request to the checked address: a redirect's URL (str) or the body."""
+        ip = f"[{target.address}]" if ":" in target.address else target.address
+        parts = urlsplit(target.url)
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        default = 443 if target.scheme == "https" else 80
+        host_header = target.host if target.port == default else f"{target.host}:{target.port}"
+        request = client.build_request(
+            "GET",
+            f"{target.scheme}://{ip}:{target.port}{path}",
+            headers={"Host": host_header},
+            extensions={"sni_hostname": target.host},
+        )
+        try:
+            response = client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise UpstreamTimeout(
+                f"the server behind the URL did not answer within {CONNECT_TIMEOUT:g} s"
+            ) from None
+        except httpx.HTTPError as err:
+            raise UpstreamError(
+                f"could not connect to the server behind the URL ({type(err).__name__})"
+            ) from None
+        try:
+            if response.status_code in _REDIRECTS and "location" in response.headers:
+                return urljoin(target.url, response.headers["location"])
+            if not 200 <= response.status_code < 300:
+                raise UpstreamError(f"the server behind the URL answered HTTP {response.status_code}")
+            return self._read(response, deadline)
+        finally:
+            response.close()
+
+    def _read(self, response: httpx.Response, deadline: float) -> bytes:
+        limit = self.settings.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise UpstreamError(
+                f"the server behind the URL sent {int(declared):,} bytes; the limit is {limit:,}"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise UpstreamError(
+                        f"the server behind the URL sent more than {limit:,} bytes, the limit"
+                    )
+                if time.monotonic() > deadline:
+                    raise UpstreamTimeout(
+                        "the server behind the URL did not send the image within "
+                        f"{self.settings.fetch_timeout:g} s"
+                    )
+                chunks.append(chunk)
+        except httpx.TimeoutException:
+            raise UpstreamTimeout(
+                "the server behind the URL did not send the image within "
+                f"{self.settings.fetch_timeout:g} s"
+            ) from None
+        except httpx.HTTPError as err:
+            raise UpstreamError(
+                f"the server behind the URL broke off the transfer ({type(err).__name__})"
+            ) from None
+        return b"".join(chunks)

@@ -1,0 +1,136 @@
+"""The seed's response envelope, for answers and errors, and its schema for the docs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+__all__ = [
+    "ErrorEnvelope",
+    "error_response",
+    "ok_response",
+    "request_id_of",
+]
+
+
+def _timestamp() -> str:
+    """ISO 8601 in UTC with milliseconds and a Z, as the seed prints it."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def request_id_of(scope: dict[str, Any]) -> str:
+    """API Gateway's request id when the request came through it, else a fresh UUID."""
+    event = scope.get("aws.event")
+    if isinstance(event, dict):
+        context = event.get("requestContext")
+        if isinstance(context, dict) and isinstance(context.get("requestId"), str):
+            return str(context["requestId"])
+    return str(uuid.uuid4())
+
+
+def _meta(request_id: str) -> dict[str, str]:
+    return {"timestamp": _timestamp(), "request_id": request_id}
+
+
+def ok_response(request: Request, data: Any, message: str) -> JSONResponse:
+    """``{"data", "meta", "status": "ok", "message", "success": true}``."""
+    body = {"data": data, "meta": _meta(request.state.request_id), "status": "ok",
+            "message": message, "success": True}
+    return JSONResponse(body)
+
+
+def error_response(request_id: str, status: int, code: str, message: str) -> JSONResponse:
+    """The same envelope with ``data: null``, ``success: false`` and ``error``."""
+    body = {
+        "data": None,
+        "meta": _meta(request_id),
+        "status": "error",
+        "message": message,
+        "success": False,
+        "error": {"code": code, "message": message},
+    }
+    return JSONResponse(body, status_code=status)
+
+
+class Meta(BaseModel):
+    timestamp: str = Field(examples=["2026-06-02T16:52:01.433Z"])
+    request_id: str = Field(examples=["63dd58de-3f23-4e04-83bd-8fc695338515"])
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["unsupported_image"])
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error: the envelope with ``data: null`` and an ``error`` object."""
+
+    data: None = None
+    meta: Meta
+    status: str = Field(examples=["error"])
+    message: str
+    success: bool = Field(examples=[False])
+    error: ErrorBody
+
+
+class HashData(BaseModel):
+    ahash: str | None = Field(None, examples=["fcfffff310100000"])
+    dhash: str | None = Field(None, examples=["313c156666e4e584"])
+    phash: str | None = Field(None, examples=["4edbd88c49eaf808"])
+
+
+class HashEnvelope(BaseModel):
+    data: HashData
+    meta: Meta
+    status: str = Field(examples=["ok"])
+    message: str = Field(examples=["Perceptual hash of an image"])
+    success: bool = Field(examples=[True])
+
+
+class AlgorithmFigures(BaseModel):
+    distance: int = Field(examples=[0])
+    similarity: int = Field(examples=[100])
+
+
+class CompareData(BaseModel):
+    hashes: dict[str, HashData]
+    comparison: dict[str, AlgorithmFigures]
+    likely_same: bool
+    average_similarity: int
+    low_information: dict[str, bool]
+
+
+class CompareEnvelope(BaseModel):
+    data: CompareData
+    meta: Meta
+    status: str = Field(examples=["ok"])
+    message: str = Field(examples=["Compare two images"])
+    success: bool = Field(examples=[True])
+
+
+class MetaEnvelope(BaseModel):
+    data: dict[str, Any]
+    meta: Meta
+    status: str = Field(examples=["ok"])
+    message: str = Field(examples=["Meta"])
+    success: bool = Field(examples=[True])
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the errors a route can give."""
+    described = {
+        400: "invalid_request or url_not_allowed",
+        401: "unauthorized: missing or unknown x-api-key",
+        413: "too_large: bytes, pixels or frames over the limits",
+        415: "unsupported_image: not an image, or undecodable",
+        429: "rate_limited (at the gateway)",
+        500: "internal_error",
+        502: "upstream_error: the URL's server failed or sent too much",
+        504: "upstream_timeout: the URL's server did not answer in time",
+    }
+    return {s: {"model": ErrorEnvelope, "description": described[s]} for s in statuses}

@@ -1,0 +1,184 @@
+"""Where a request's images and options come from: query, raw body, multipart or JSON.
+
+Limits are checked before work: Content-Length before the body is read, the
+body read no further than its cap, base64 measured before it is decoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+
+from .._errors import ImageTooLarge, InvalidRequest
+from .._settings import Settings
+
+__all__ = ["ImageSource", "Options", "RequestInputs", "read_inputs"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_B64_SPACE = str.maketrans({" ": "+", "-": "+", "_": "/"})
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """One image: either fetched from ``url`` or given as ``data``."""
+
+    url: str | None = None
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    algorithm: str | None
+    profile: str | None
+    fast: bool
+
+
+@dataclass(frozen=True)
+class RequestInputs:
+    """Every named field of the request (query first, then the body's fields)."""
+
+    fields: Mapping[str, str]
+    files: Mapping[str, bytes]
+    raw: bytes | None
+
+    def options(self) -> Options:
+        fast = self.fields.get("fast", "").strip().lower()
+        if fast not in _TRUE | _FALSE:
+            raise InvalidRequest(f"fast={fast!r} is not a boolean; use true or false")
+        return Options(self.fields.get("algorithm"), self.fields.get("profile"), fast in _TRUE)
+
+    def image(self, url_name: str, image_name: str, settings: Settings) -> ImageSource:
+        """The image named by ``url_name`` (a URL) or ``image_name`` (a file or base64).
+
+        A raw image body stands for ``image`` (hashing takes a single image).
+        """
+        url = self.fields.get(url_name, "").strip()
+        if self.raw is not None:
+            if url or self.fields.get(image_name, "").strip():
+                raise InvalidRequest(f"give the image as the body or as {url_name}/{image_name}, "
+                                     "not both")
+            return ImageSource(data=self.raw)
+        if image_name in self.files:
+            given = [n for n in (url_name, image_name) if self.fields.get(n, "").strip()]
+            if given:
+                raise InvalidRequest(f"give {image_name} once: as a file, or {given[0]}, not both")
+            return ImageSource(data=self.files[image_name])
+        encoded = self.fields.get(image_name, "").strip()
+        if url and encoded:
+            raise InvalidRequest(f"give {url_name} or {image_name}, not both")
+        if url:
+            return ImageSource(url=url)
+        if encoded:
+            return ImageSource(data=decode_base64(encoded, image_name, settings))
+        raise InvalidRequest(f"missing image: give {url_name} (a URL) or {image_name} (base64)")
+
+
+def decode_base64(text: str, name: str, settings: Settings) -> bytes:
+    """Bytes of a base64 field, with or without a ``data:...;base64,`` prefix."""
+    if text.startswith("data:"):
+        header, _, text = text.partition(",")
+        if not header.endswith(";base64"):
+            raise InvalidRequest(f"{name} is a data: URI without ;base64")
+    text = "".join(text.split()) if "\n" in text or "\t" in text else text
+    text = text.translate(_B64_SPACE)  # '+' that a query string turned into ' '; base64url
+    if math.floor(len(text) * 3 / 4) > settings.max_bytes:
+        raise ImageTooLarge(
+            f"{name} decodes to more than {settings.max_bytes:,} bytes, the limit"
+        )
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest(f"{name} is not valid base64") from None
+
+
+def body_limit(settings: Settings) -> int:
+    """Largest request body: two images in base64 (compare), plus room for the rest."""
+    return 2 * math.ceil(settings.max_bytes * 4 / 3) + 64 * 1024
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InvalidRequest("Content-Length is not a number")
+        if int(declared) > limit:
+            raise ImageTooLarge(f"the request body is {int(declared):,} bytes; the limit is {limit:,}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ImageTooLarge(f"the request body is over the limit of {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _once(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
+async def _multipart(request: Request, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    try:
+        form = await MultiPartParser(request.headers, _once(body), max_files=4, max_fields=20).parse()
+    except MultiPartException as err:
+        raise InvalidRequest(f"the multipart body is malformed ({err.message})") from None
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            files[name] = await value.read()
+            await value.close()
+        else:
+            fields[name] = value
+    return fields, files
+
+
+def _json_fields(body: bytes) -> dict[str, str]:
+    try:
+        parsed: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("the JSON body is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise InvalidRequest("the JSON body must be an object")
+    fields = {}
+    for key, value in parsed.items():
+        if isinstance(value, bool):
+            fields[key] = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            fields[key] = str(value)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            fields[key] = ",".join(value)
+        else:
+            raise InvalidRequest(f"JSON field {key!r} must be a string, number or boolean")
+    return fields
+
+
+async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
+    """Collect the request's fields and files; a GET has only its query."""
+    fields = dict(request.query_params)
+    if request.method != "POST":
+        return RequestInputs(fields, {}, None)
+    body = await _read_body(request, body_limit(settings))
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        form_fields, files = await _multipart(request, body)
+        return RequestInputs({**form_fields, **fields}, files, None)
+    if kind == "application/json":
+        return RequestInputs({**_json_fields(body), **fields}, {}, None)
+    if kind == "application/x-www-form-urlencoded":
+        raise InvalidRequest("send a raw image body, multipart/form-data or JSON")
+    if not body:
+        if fields:
+            return RequestInputs(fields, {}, None)
+        raise InvalidRequest("the request body is empty: send an image, multipart or JSON")
+    return RequestInputs(fields, {}, body)  # a raw image: its format is sniffed, not trusted

@@ -1,0 +1,54 @@
+"""``/v1/meta``: what the service is and what it accepts. Imports neither numpy nor Pillow."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from .. import __version__
+from .._algorithms import ALGORITHMS
+from .._compare import LIKELY_SAME_MAX_DISTANCE
+from .._formats import FORMATS
+from .._profiles import DEFAULT_PROFILE, PROFILES
+from ._common import settings_of
+from ._envelope import MetaEnvelope, error_responses, ok_response
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Meta"])
+
+ENDPOINTS = ["GET /v1/hash", "POST /v1/hash", "GET /v1/compare", "POST /v1/compare",
+             "GET /v1/meta"]
+
+
+@router.get("/v1/meta", summary="About the service", response_model=MetaEnvelope,
+            responses=error_responses(401, 429, 500))
+async def get_meta(request: Request) -> JSONResponse:
+    settings = settings_of(request)
+    data = {
+        "name": "Perceptual Image Hash API",
+        "version": __version__,
+        "note": "Compute aHash, dHash and pHash (64-bit, hex) for an image: /v1/hash?url= or "
+        "?image= (base64), or POST the image; optional algorithm=ahash|dhash|phash|all, "
+        "profile=jimp|imagehash, fast=true. Compare two images via /v1/compare?url1=&url2= "
+        "for the Hamming distance and similarity per algorithm and a likely_same flag.",
+        "source": "Local hashing (imghash, numpy and Pillow): no upstream service",
+        "auth": "x-api-key header (API Gateway usage plans)"
+        if settings.api_keys or request.scope.get("aws.event") else "none configured locally",
+        "endpoints": len({e.split()[1] for e in ENDPOINTS}),
+        "routes": ENDPOINTS,
+        "algorithms": {a.name: a.summary for a in ALGORITHMS.values()},
+        "profiles": {p.name: p.summary for p in PROFILES.values()},
+        "default_profile": DEFAULT_PROFILE,
+        "formats": sorted(FORMATS),
+        "likely_same": {"rule": "every compared algorithm within its distance",
+                        "max_distance": dict(LIKELY_SAME_MAX_DISTANCE)},
+        "limits": {
+            "max_bytes": settings.max_bytes,
+            "max_pixels": settings.max_pixels,
+            "max_frames": settings.max_frames,
+            "fetch_timeout_seconds": settings.fetch_timeout,
+        },
+    }
+    return ok_response(request, data, "Meta")

@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: help setup test lint bench clean
+.PHONY: help setup serve test lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -24,6 +24,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+serve: setup  ## run the API locally on HOST:PORT (default 127.0.0.1:3000)
+	$(BIN)/python -m imghash.web --host $(HOST) --port $(PORT)
 
 test: setup  ## run the whole test suite
 	$(BIN)/python -m pytest

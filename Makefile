@@ -8,6 +8,10 @@ PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13.0/bin/python3.13) 
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The SAM CLI has dependencies of its own: it gets a virtual environment of its own.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_VERSION := 1.170.0
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
@@ -16,7 +20,7 @@ PORT ?= 3000
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
-setup: $(STAMP)  ## create .venv with imghash (editable) and the development tools; idempotent
+setup: $(STAMP) $(SAM_STAMP)  ## create .venv (imghash editable, dev tools) and .venv-sam; idempotent
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imghash needs Python 3.11 or newer"'
@@ -25,11 +29,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+$(SAM_STAMP):
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
+	touch $(SAM_STAMP)
+
 serve: setup  ## run the API locally on HOST:PORT (default 127.0.0.1:3000)
 	$(BIN)/python -m imghash.web --host $(HOST) --port $(PORT)
 
-test: setup  ## run the whole test suite
-	$(BIN)/python -m pytest
+test: setup  ## run the whole test suite (SAM checks included)
+	IMGHASH_SAM=$(abspath $(SAM_VENV)/bin/sam) SAM_CLI_TELEMETRY=0 $(BIN)/python -m pytest
 
 lint: setup  ## ruff, and mypy --strict on the package
 	$(BIN)/ruff check .
@@ -41,4 +51,4 @@ bench: setup  ## benchmarks: speed against the peers, robustness, import time
 	$(BIN)/python bench/run.py
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

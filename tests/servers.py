@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -28,11 +29,16 @@ def api_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, list[st
     child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "imghash.web", "--host", "127.0.0.1", "--port", str(port)],
-        env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),  # type: ignore[union-attr]
-                              daemon=True)
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(process.stdout.readline, "")),  # type: ignore[union-attr]
+        daemon=True,
+    )
     reader.start()
     url = f"http://127.0.0.1:{port}"
     try:
@@ -88,10 +94,8 @@ def send_bytes(body: bytes, content_type: str = "image/jpeg", status: int = 200)
         h.send_header("Content-Type", content_type)
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
-        try:
-            h.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up first, as some tests intend
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            h.wfile.write(body)  # the client may have given up first, as some tests intend
 
     return handle
 

@@ -64,14 +64,16 @@ def error(response: httpx.Response, status: int, code: str) -> str:
 
 # --- the seed example through every route and input kind -----------------------------
 
+
 def test_get_hash_by_url(base: str, seed_url: str) -> None:
     assert ok(httpx.get(base + "/v1/hash", params={"url": seed_url})) == SEED
 
 
 def test_post_raw_body(base: str, seed_bytes: bytes) -> None:
     # The Content-Type is not trusted: the bytes are sniffed.
-    response = httpx.post(base + "/v1/hash", content=seed_bytes,
-                          headers={"content-type": "image/png"})
+    response = httpx.post(
+        base + "/v1/hash", content=seed_bytes, headers={"content-type": "image/png"}
+    )
     assert ok(response) == SEED
 
 
@@ -104,29 +106,38 @@ def test_get_hash_base64_small_image(base: str) -> None:
         ({"algorithm": "all"}, SEED),
     ],
 )
-def test_algorithm_selection(base: str, seed_url: str, params: dict[str, str],
-                             expected: dict[str, str]) -> None:
+def test_algorithm_selection(
+    base: str, seed_url: str, params: dict[str, str], expected: dict[str, str]
+) -> None:
     assert ok(httpx.get(base + "/v1/hash", params={"url": seed_url, **params})) == expected
 
 
 def test_profile_and_fast(base: str, seed_bytes: bytes) -> None:
-    data = ok(httpx.post(base + "/v1/hash", params={"profile": "imagehash", "fast": "true"},
-                         content=seed_bytes))
+    data = ok(
+        httpx.post(
+            base + "/v1/hash", params={"profile": "imagehash", "fast": "true"}, content=seed_bytes
+        )
+    )
     assert data == imghash.hash_image(seed_bytes, profile="imagehash", fast=True).hex()
 
 
 def test_compare_every_source_kind(base: str, seed_bytes: bytes, seed_url: str) -> None:
-    expected_cmp = {"ahash": {"distance": 0, "similarity": 100},
-                    "dhash": {"distance": 0, "similarity": 100},
-                    "phash": {"distance": 0, "similarity": 100}}
+    expected_cmp = {
+        "ahash": {"distance": 0, "similarity": 100},
+        "dhash": {"distance": 0, "similarity": 100},
+        "phash": {"distance": 0, "similarity": 100},
+    }
     b64 = base64.b64encode(seed_bytes).decode()
     answers = [
         httpx.get(base + "/v1/compare", params={"url1": seed_url, "url2": seed_url}),
-        httpx.post(base + "/v1/compare", files={"image1": ("a.jpg", seed_bytes),
-                                                "image2": ("b.jpg", seed_bytes)}),
+        httpx.post(
+            base + "/v1/compare",
+            files={"image1": ("a.jpg", seed_bytes), "image2": ("b.jpg", seed_bytes)},
+        ),
         httpx.post(base + "/v1/compare", json={"image1": b64, "url2": seed_url}),
-        httpx.post(base + "/v1/compare", files={"image1": ("a.jpg", seed_bytes)},
-                   data={"url2": seed_url}),
+        httpx.post(
+            base + "/v1/compare", files={"image1": ("a.jpg", seed_bytes)}, data={"url2": seed_url}
+        ),
     ]
     for response in answers:
         data = ok(response)
@@ -138,22 +149,33 @@ def test_compare_every_source_kind(base: str, seed_bytes: bytes, seed_url: str) 
 
 def test_compare_different_pictures(base: str) -> None:
     a, b = encode(photo_like(seed=1), "PNG"), encode(photo_like(seed=9), "PNG")
-    data = ok(httpx.post(base + "/v1/compare", files={"image1": ("a.png", a),
-                                                       "image2": ("b.png", b)}))
+    data = ok(
+        httpx.post(base + "/v1/compare", files={"image1": ("a.png", a), "image2": ("b.png", b)})
+    )
     expected = imghash.compare_images(a, b).to_dict()
     assert data == expected
 
 
 def test_meta(base: str) -> None:
     data = ok(httpx.get(base + "/v1/meta"))
-    for key in ("name", "note", "source", "endpoints", "auth", "algorithms", "profiles",
-                "formats", "limits"):
+    for key in (
+        "name",
+        "note",
+        "source",
+        "endpoints",
+        "auth",
+        "algorithms",
+        "profiles",
+        "formats",
+        "limits",
+    ):
         assert key in data
     assert data["limits"]["max_bytes"] == 3_000_000  # type: ignore[index]
     assert set(data["algorithms"]) == {"ahash", "dhash", "phash"}  # type: ignore[arg-type]
 
 
 # --- errors: every row of the table ----------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("params", "fragment"),
@@ -171,8 +193,11 @@ def test_invalid_requests(base: str, params: dict[str, str], fragment: str) -> N
 
 
 def test_url_not_allowed(base: str) -> None:
-    message = error(httpx.get(base + "/v1/hash", params={"url": "ftp://example.com/a.png"}),
-                    400, "url_not_allowed")
+    message = error(
+        httpx.get(base + "/v1/hash", params={"url": "ftp://example.com/a.png"}),
+        400,
+        "url_not_allowed",
+    )
     assert "http and https" in message
 
 
@@ -187,8 +212,11 @@ def test_body_over_the_limit_is_refused_from_content_length(base: str) -> None:
 
 
 def test_image_over_the_byte_limit(base: str) -> None:
-    error(httpx.post(base + "/v1/hash", content=b"\x89PNG\r\n\x1a\n" + b"\0" * 3_000_001),
-          413, "too_large")
+    error(
+        httpx.post(base + "/v1/hash", content=b"\x89PNG\r\n\x1a\n" + b"\0" * 3_000_001),
+        413,
+        "too_large",
+    )
 
 
 @pytest.mark.parametrize("body", [b"<!doctype html><html></html>", b"%PDF-1.4", b"\0" * 100])
@@ -198,18 +226,25 @@ def test_not_an_image(base: str, body: bytes) -> None:
 
 def test_upstream_failures(base: str) -> None:
     with upstream({"/gone": send_bytes(b"secret page", "text/html", status=404)}) as up:
-        message = error(httpx.get(base + "/v1/hash", params={"url": up + "/gone"}),
-                        502, "upstream_error")
+        message = error(
+            httpx.get(base + "/v1/hash", params={"url": up + "/gone"}), 502, "upstream_error"
+        )
         assert "secret" not in message
 
 
 def test_openapi_matches_the_routes(base: str) -> None:
     spec = httpx.get(base + "/openapi.json").json()
     assert {p: sorted(v) for p, v in spec["paths"].items()} == {
-        "/v1/hash": ["get", "post"], "/v1/compare": ["get", "post"], "/v1/meta": ["get"]}
+        "/v1/hash": ["get", "post"],
+        "/v1/compare": ["get", "post"],
+        "/v1/meta": ["get"],
+    }
     post = spec["paths"]["/v1/hash"]["post"]
-    assert set(post["requestBody"]["content"]) >= {"image/*", "multipart/form-data",
-                                                   "application/json"}
+    assert set(post["requestBody"]["content"]) >= {
+        "image/*",
+        "multipart/form-data",
+        "application/json",
+    }
     for status in ("400", "413", "415", "502", "504"):
         assert status in post["responses"]
     assert "422" not in json.dumps(spec["paths"])  # FastAPI's 422 never reaches a client
@@ -217,8 +252,11 @@ def test_openapi_matches_the_routes(base: str) -> None:
 
 def test_one_log_line_per_request_without_secrets(server: tuple[str, list[str]]) -> None:
     base, lines = server
-    httpx.get(base + "/v1/hash", params={"image": "secretpayload", "algorithm": "phash"},
-              headers={"x-api-key": "topsecretkey"})
+    httpx.get(
+        base + "/v1/hash",
+        params={"image": "secretpayload", "algorithm": "phash"},
+        headers={"x-api-key": "topsecretkey"},
+    )
     logged = [json.loads(line) for line in lines if line.startswith("{")]
     last = logged[-1]
     assert last["route"] == "/v1/hash"

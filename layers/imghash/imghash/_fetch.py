@@ -188,7 +188,9 @@ class Fetcher:
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 return urljoin(target.url, response.headers["location"])
             if not 200 <= response.status_code < 300:
-                raise UpstreamError(f"the server behind the URL answered HTTP {response.status_code}")
+                raise UpstreamError(
+                    f"the server behind the URL answered HTTP {response.status_code}"
+                )
             return self._read(response, deadline)
         finally:
             response.close()

@@ -23,8 +23,13 @@ def main() -> None:
     from ._app import create_app
 
     print(f"imghash: serving http://{args.host}:{args.port}  (docs at /docs)", flush=True)
-    uvicorn.run(create_app(settings=settings), host=args.host, port=args.port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings=settings),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -70,8 +70,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = _STATUS_CODES.get(exc.status_code, "internal_error" if exc.status_code >= 500
-                             else "invalid_request")
+    code = _STATUS_CODES.get(
+        exc.status_code, "internal_error" if exc.status_code >= 500 else "invalid_request"
+    )
     messages = {
         404: f"no route {request.url.path}; see /docs",
         405: f"{request.method} is not allowed on {request.url.path}",
@@ -111,16 +112,18 @@ class _Access:
         try:
             if self._key_missing(scope):
                 state["error_code"] = "unauthorized"
-                response = error_response(request_id, 401, "unauthorized",
-                                          "missing or unknown x-api-key header")
+                response = error_response(
+                    request_id, 401, "unauthorized", "missing or unknown x-api-key header"
+                )
                 await response(scope, receive, sending)
             else:
                 await self.app(scope, receive, sending)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             state["error_code"] = "internal_error"
-            response = error_response(request_id, 500, "internal_error",
-                                      f"internal error; quote request id {request_id}")
+            response = error_response(
+                request_id, 500, "internal_error", f"internal error; quote request id {request_id}"
+            )
             await response(scope, receive, sending)
         finally:
             self._log(scope, state, status, started)
@@ -200,8 +203,9 @@ def create_app(
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document without its 422 answers, which this app turns into 400s."""
     if app.openapi_schema is None:
-        spec = get_openapi(title=app.title, version=app.version, description=app.description,
-                           routes=app.routes)
+        spec = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         for path in spec.get("paths", {}).values():
             for operation in path.values():
                 operation.get("responses", {}).pop("422", None)

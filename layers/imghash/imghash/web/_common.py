@@ -51,7 +51,12 @@ async def hash_source(request: Request, source: ImageSource, options: Options) -
 
     def work() -> HashResult:
         data = source.data if fetcher is None else fetcher.fetch(source.url or "")
-        return hash_image(data or b"", algorithms=options.algorithm, profile=options.profile,
-                          fast=options.fast, settings=settings)
+        return hash_image(
+            data or b"",
+            algorithms=options.algorithm,
+            profile=options.profile,
+            fast=options.fast,
+            settings=settings,
+        )
 
     return await run_in_threadpool(work)

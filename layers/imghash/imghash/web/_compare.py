@@ -24,20 +24,37 @@ ERRORS = error_responses(400, 401, 413, 415, 429, 500, 502, 504)
 POST_BODY = {
     "requestBody": {
         "description": "Multipart fields `image1` and `image2` (files, or base64 text), or JSON "
-        "`{\"url1\" | \"image1\", \"url2\" | \"image2\", \"algorithm\", \"profile\", \"fast\"}`.",
+        '`{"url1" | "image1", "url2" | "image2", "algorithm", "profile", "fast"}`.',
         "required": True,
         "content": {
-            "multipart/form-data": {"schema": {"type": "object", "properties": {
-                "image1": {"type": "string", "format": "binary"},
-                "image2": {"type": "string", "format": "binary"},
-                "url1": {"type": "string"}, "url2": {"type": "string"},
-                "algorithm": {"type": "string"}, "profile": {"type": "string"},
-                "fast": {"type": "boolean"}}}},
-            "application/json": {"schema": {"type": "object", "properties": {
-                "url1": {"type": "string"}, "image1": {"type": "string"},
-                "url2": {"type": "string"}, "image2": {"type": "string"},
-                "algorithm": {"type": "string"}, "profile": {"type": "string"},
-                "fast": {"type": "boolean"}}}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "image1": {"type": "string", "format": "binary"},
+                        "image2": {"type": "string", "format": "binary"},
+                        "url1": {"type": "string"},
+                        "url2": {"type": "string"},
+                        "algorithm": {"type": "string"},
+                        "profile": {"type": "string"},
+                        "fast": {"type": "boolean"},
+                    },
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "url1": {"type": "string"},
+                        "image1": {"type": "string"},
+                        "url2": {"type": "string"},
+                        "image2": {"type": "string"},
+                        "algorithm": {"type": "string"},
+                        "profile": {"type": "string"},
+                        "fast": {"type": "boolean"},
+                    },
+                }
+            },
         },
     }
 }
@@ -56,8 +73,12 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     return ok_response(request, compare(one, two).to_dict(), MESSAGE)
 
 
-@router.get("/v1/compare", summary="Compare two images (by URL or base64)",
-            response_model=CompareEnvelope, responses=ERRORS)
+@router.get(
+    "/v1/compare",
+    summary="Compare two images (by URL or base64)",
+    response_model=CompareEnvelope,
+    responses=ERRORS,
+)
 async def get_compare(
     request: Request,
     url1: str | None = Query(None, description="first image URL"),
@@ -71,8 +92,13 @@ async def get_compare(
     return await _answer(request, await read_inputs(request, settings_of(request)))
 
 
-@router.post("/v1/compare", summary="Compare two uploaded images",
-             response_model=CompareEnvelope, responses=ERRORS, openapi_extra=POST_BODY)
+@router.post(
+    "/v1/compare",
+    summary="Compare two uploaded images",
+    response_model=CompareEnvelope,
+    responses=ERRORS,
+    openapi_extra=POST_BODY,
+)
 async def post_compare(
     request: Request,
     algorithm: str | None = Query(None, description=ALGORITHM),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ def _timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def request_id_of(scope: dict[str, Any]) -> str:
+def request_id_of(scope: MutableMapping[str, Any]) -> str:
     """API Gateway's request id when the request came through it, else a fresh UUID."""
     event = scope.get("aws.event")
     if isinstance(event, dict):
@@ -39,8 +40,13 @@ def _meta(request_id: str) -> dict[str, str]:
 
 def ok_response(request: Request, data: Any, message: str) -> JSONResponse:
     """``{"data", "meta", "status": "ok", "message", "success": true}``."""
-    body = {"data": data, "meta": _meta(request.state.request_id), "status": "ok",
-            "message": message, "success": True}
+    body = {
+        "data": data,
+        "meta": _meta(request.state.request_id),
+        "status": "ok",
+        "message": message,
+        "success": True,
+    }
     return JSONResponse(body)
 
 

@@ -22,20 +22,36 @@ FAST = "let the JPEG decoder scale down first: faster, a bit or two may differ"
 POST_BODY = {
     "requestBody": {
         "description": "The image as a raw body (any image/* type; the format is sniffed), "
-        "as multipart field `image`, or JSON `{\"url\" | \"image\", \"algorithm\", \"profile\", "
-        "\"fast\"}` with `image` in base64. Options may also be given in the query.",
+        'as multipart field `image`, or JSON `{"url" | "image", "algorithm", "profile", '
+        '"fast"}` with `image` in base64. Options may also be given in the query.',
         "required": True,
         "content": {
             "image/*": {"schema": {"type": "string", "format": "binary"}},
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {"schema": {"type": "object", "properties": {
-                "image": {"type": "string", "format": "binary"},
-                "algorithm": {"type": "string"}, "profile": {"type": "string"},
-                "fast": {"type": "boolean"}}, "required": ["image"]}},
-            "application/json": {"schema": {"type": "object", "properties": {
-                "url": {"type": "string"}, "image": {"type": "string", "description": "base64"},
-                "algorithm": {"type": "string"}, "profile": {"type": "string"},
-                "fast": {"type": "boolean"}}}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "image": {"type": "string", "format": "binary"},
+                        "algorithm": {"type": "string"},
+                        "profile": {"type": "string"},
+                        "fast": {"type": "boolean"},
+                    },
+                    "required": ["image"],
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "url": {"type": "string"},
+                        "image": {"type": "string", "description": "base64"},
+                        "algorithm": {"type": "string"},
+                        "profile": {"type": "string"},
+                        "fast": {"type": "boolean"},
+                    },
+                }
+            },
         },
     }
 }
@@ -48,8 +64,12 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     return ok_response(request, result.hex(), MESSAGE)
 
 
-@router.get("/v1/hash", summary="Hash an image (by URL or base64)", response_model=HashEnvelope,
-            responses=ERRORS)
+@router.get(
+    "/v1/hash",
+    summary="Hash an image (by URL or base64)",
+    response_model=HashEnvelope,
+    responses=ERRORS,
+)
 async def get_hash(
     request: Request,
     url: str | None = Query(None, description="image URL (http or https)"),
@@ -61,8 +81,13 @@ async def get_hash(
     return await _answer(request, await read_inputs(request, settings_of(request)))
 
 
-@router.post("/v1/hash", summary="Hash an uploaded image", response_model=HashEnvelope,
-             responses=ERRORS, openapi_extra=POST_BODY)
+@router.post(
+    "/v1/hash",
+    summary="Hash an uploaded image",
+    response_model=HashEnvelope,
+    responses=ERRORS,
+    openapi_extra=POST_BODY,
+)
 async def post_hash(
     request: Request,
     algorithm: str | None = Query(None, description=ALGORITHM),

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +65,9 @@ class RequestInputs:
         url = self.fields.get(url_name, "").strip()
         if self.raw is not None:
             if url or self.fields.get(image_name, "").strip():
-                raise InvalidRequest(f"give the image as the body or as {url_name}/{image_name}, "
-                                     "not both")
+                raise InvalidRequest(
+                    f"give the image as the body or as {url_name}/{image_name}, not both"
+                )
             return ImageSource(data=self.raw)
         if image_name in self.files:
             given = [n for n in (url_name, image_name) if self.fields.get(n, "").strip()]
@@ -92,9 +93,7 @@ def decode_base64(text: str, name: str, settings: Settings) -> bytes:
     text = "".join(text.split()) if "\n" in text or "\t" in text else text
     text = text.translate(_B64_SPACE)  # '+' that a query string turned into ' '; base64url
     if math.floor(len(text) * 3 / 4) > settings.max_bytes:
-        raise ImageTooLarge(
-            f"{name} decodes to more than {settings.max_bytes:,} bytes, the limit"
-        )
+        raise ImageTooLarge(f"{name} decodes to more than {settings.max_bytes:,} bytes, the limit")
     try:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
@@ -112,7 +111,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if not declared.isdigit():
             raise InvalidRequest("Content-Length is not a number")
         if int(declared) > limit:
-            raise ImageTooLarge(f"the request body is {int(declared):,} bytes; the limit is {limit:,}")
+            raise ImageTooLarge(
+                f"the request body is {int(declared):,} bytes; the limit is {limit:,}"
+            )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -123,13 +124,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _once(body: bytes) -> AsyncIterator[bytes]:
+async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
     yield body
 
 
 async def _multipart(request: Request, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
     try:
-        form = await MultiPartParser(request.headers, _once(body), max_files=4, max_fields=20).parse()
+        form = await MultiPartParser(
+            request.headers, _once(body), max_files=4, max_fields=20
+        ).parse()
     except MultiPartException as err:
         raise InvalidRequest(f"the multipart body is malformed ({err.message})") from None
     fields: dict[str, str] = {}

@@ -18,12 +18,15 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["Meta"])
 
-ENDPOINTS = ["GET /v1/hash", "POST /v1/hash", "GET /v1/compare", "POST /v1/compare",
-             "GET /v1/meta"]
+ENDPOINTS = ["GET /v1/hash", "POST /v1/hash", "GET /v1/compare", "POST /v1/compare", "GET /v1/meta"]
 
 
-@router.get("/v1/meta", summary="About the service", response_model=MetaEnvelope,
-            responses=error_responses(401, 429, 500))
+@router.get(
+    "/v1/meta",
+    summary="About the service",
+    response_model=MetaEnvelope,
+    responses=error_responses(401, 429, 500),
+)
 async def get_meta(request: Request) -> JSONResponse:
     settings = settings_of(request)
     data = {
@@ -35,15 +38,18 @@ async def get_meta(request: Request) -> JSONResponse:
         "for the Hamming distance and similarity per algorithm and a likely_same flag.",
         "source": "Local hashing (imghash, numpy and Pillow): no upstream service",
         "auth": "x-api-key header (API Gateway usage plans)"
-        if settings.api_keys or request.scope.get("aws.event") else "none configured locally",
+        if settings.api_keys or request.scope.get("aws.event")
+        else "none configured locally",
         "endpoints": len({e.split()[1] for e in ENDPOINTS}),
         "routes": ENDPOINTS,
         "algorithms": {a.name: a.summary for a in ALGORITHMS.values()},
         "profiles": {p.name: p.summary for p in PROFILES.values()},
         "default_profile": DEFAULT_PROFILE,
         "formats": sorted(FORMATS),
-        "likely_same": {"rule": "every compared algorithm within its distance",
-                        "max_distance": dict(LIKELY_SAME_MAX_DISTANCE)},
+        "likely_same": {
+            "rule": "every compared algorithm within its distance",
+            "max_distance": dict(LIKELY_SAME_MAX_DISTANCE),
+        },
         "limits": {
             "max_bytes": settings.max_bytes,
             "max_pixels": settings.max_pixels,

@@ -10,8 +10,10 @@ import platform
 import sys
 
 import fast_mode
+import handlers
 import imports
 import robustness
+import server
 import speed
 from common import corpus
 
@@ -32,6 +34,10 @@ def main() -> None:
     robustness.run(where)
     print()
     imports.run()
+    print()
+    handlers.run()
+    print()
+    server.run(where)
     sys.stdout.flush()
 
 

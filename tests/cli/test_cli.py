@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from PIL import Image
 import imghash
 from imghash.cli import main
 from tests.helpers import encode, photo_like
+from tests.servers import send_bytes, upstream
 
 IMGHASH = Path(sys.executable).with_name("imghash")
 
@@ -156,3 +158,23 @@ def test_compare_same_picture_resized(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_compare_failure_exits_1(images: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", str(images / "a.png"), str(images / "nope.png")]) == 1
     assert "(invalid_request)" in capsys.readouterr().err
+
+
+def test_url_sources_use_the_safe_fetcher(images: Path) -> None:
+    data = (images / "a.png").read_bytes()
+    with upstream({"/a.png": send_bytes(data, "image/png")}) as base:
+        refused = run("hash", "--json", base + "/a.png")  # loopback: refused by default
+        assert refused.returncode == 1
+        [line] = json_lines(refused.stdout.decode())
+        assert line["error"]["code"] == "url_not_allowed"  # type: ignore[index]
+        allowed = subprocess.run(
+            [str(IMGHASH), "hash", "--json", base + "/a.png"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "IMGHASH_ALLOW_PRIVATE_URLS": "1"},
+        )
+        assert allowed.returncode == 0, allowed.stderr
+        assert json_lines(allowed.stdout.decode()) == [
+            {"source": base + "/a.png", **imghash.hash_image(data).hex()}
+        ]

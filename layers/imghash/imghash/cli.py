@@ -90,7 +90,16 @@ def _hash_one(source: str, args: argparse.Namespace, settings: Settings) -> Hash
             data, algorithms=args.algorithm, profile=args.profile, fast=args.fast, settings=settings
         )
     if _is_url(source):
-        raise InvalidRequest("URL sources need the HTTP fetcher, which this build does not have")
+        try:
+            from ._fetch import Fetcher
+        except ImportError:
+            raise InvalidRequest(
+                "URL sources need the web extra: pip install 'imghash[web]'"
+            ) from None
+        data = Fetcher(settings).fetch(source)
+        return hash_image(
+            data, algorithms=args.algorithm, profile=args.profile, fast=args.fast, settings=settings
+        )
     return hash_image(
         source, algorithms=args.algorithm, profile=args.profile, fast=args.fast, settings=settings
     )

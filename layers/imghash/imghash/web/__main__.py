@@ -13,6 +13,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m imghash.web", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WORKERS", "1")),
+        help="worker processes (default 1)",
+    )
     args = parser.parse_args()
     try:
         settings = Settings.from_environ()

@@ -191,6 +191,11 @@ def create_app(
     for name in routes:
         module = importlib.import_module(ROUTES[name], __package__)
         app.include_router(module.router)
+    if {"hash", "compare"} & set(routes):
+        # Load numpy, Pillow and the hashing code now, during a Lambda's init phase (and
+        # into its SnapStart snapshot), rather than on the first request.
+        for heavy in ("._hashing", "._pixels", "._bits"):
+            importlib.import_module(heavy, "imghash")
     app.add_exception_handler(ImghashError, _imghash_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -10,7 +10,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from common import ROOT, table
@@ -54,7 +53,8 @@ def _load(function: str) -> Any:
     spec = importlib.util.spec_from_file_location(
         f"bench_{function}", ROOT / "functions" / function / "app.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.handler

@@ -125,7 +125,8 @@ def run(corpus: Path) -> dict[str, float]:
             finally:
                 process.terminate()
                 process.wait(timeout=20)
-            label = f"{workers} worker{'s' * (workers > 1)}, {connections} connection{'s' * (connections > 1)}"
+            plural = "s" * (connections > 1)
+            label = f"{workers} worker{'s' * (workers > 1)}, {connections} connection{plural}"
             rows.append(
                 [
                     label,

@@ -78,6 +78,13 @@ def test_post_raw_body(base: str, seed_bytes: bytes) -> None:
     assert ok(response) == SEED
 
 
+def test_post_raw_body_sent_as_a_form(base: str, seed_bytes: bytes, seed_url: str) -> None:
+    # curl --data-binary @photo.jpg labels the bytes application/x-www-form-urlencoded
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    assert ok(httpx.post(base + "/v1/hash", content=seed_bytes, headers=form)) == SEED
+    assert ok(httpx.post(base + "/v1/hash", data={"url": seed_url})) == SEED
+
+
 def test_post_multipart(base: str, seed_bytes: bytes) -> None:
     response = httpx.post(base + "/v1/hash", files={"image": ("x.jpg", seed_bytes)})
     assert ok(response) == SEED

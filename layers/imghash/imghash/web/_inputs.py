@@ -13,12 +13,14 @@ import math
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
-from .._errors import ImageTooLarge, InvalidRequest
+from .._errors import ImageTooLarge, ImghashError, InvalidRequest
+from .._formats import sniff
 from .._settings import Settings
 
 __all__ = ["ImageSource", "Options", "RequestInputs", "read_inputs"]
@@ -166,6 +168,14 @@ def _json_fields(body: bytes) -> dict[str, str]:
     return fields
 
 
+def _looks_like_an_image(body: bytes) -> bool:
+    try:
+        sniff(body)
+    except ImghashError:
+        return False
+    return True
+
+
 async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
     """Collect the request's fields and files; a GET has only its query."""
     fields = dict(request.query_params)
@@ -178,8 +188,11 @@ async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
         return RequestInputs({**form_fields, **fields}, files, None)
     if kind == "application/json":
         return RequestInputs({**_json_fields(body), **fields}, {}, None)
-    if kind == "application/x-www-form-urlencoded":
-        raise InvalidRequest("send a raw image body, multipart/form-data or JSON")
+    if kind == "application/x-www-form-urlencoded" and not _looks_like_an_image(body):
+        # A real HTML form (url=...&image=...); curl's --data-binary also sends this
+        # type with raw image bytes, which the check above lets through as a raw body.
+        form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
+        return RequestInputs({**form, **fields}, {}, None)
     if not body:
         if fields:
             return RequestInputs(fields, {}, None)

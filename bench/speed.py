@@ -14,11 +14,11 @@ ROUNDS = 7
 
 CONTENDERS = {
     "imghash exact": (
-        "import imghash",
+        "import imghash, imghash._hashing, imghash._pixels, imghash._bits",
         "imghash.hash_image(data)",
     ),
     "imghash fast": (
-        "import imghash",
+        "import imghash, imghash._hashing, imghash._pixels, imghash._bits",
         "imghash.hash_image(data, fast=True)",
     ),
     "imagehash 4.3": (

@@ -69,6 +69,12 @@ class Settings:
     allow_private_urls: bool = False
     #: Accepted ``x-api-key`` values; empty means no key check (``IMGHASH_API_KEYS``).
     api_keys: frozenset[str] = field(default_factory=frozenset)
+    #: The embedded index's SQLite file (``IMGHASH_DB``).
+    db_path: str = "imghash.db"
+    #: The DynamoDB table of the index in AWS; empty means the SQLite file (``IMGHASH_TABLE``).
+    table_name: str = ""
+    #: Seconds a search snapshot of a DynamoDB index is reused (``IMGHASH_INDEX_TTL``).
+    index_ttl: float = 60.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +88,9 @@ class Settings:
             fetch_timeout=_float(env, "IMGHASH_FETCH_TIMEOUT", cls.fetch_timeout, 0.1),
             allow_private_urls=_bool(env, "IMGHASH_ALLOW_PRIVATE_URLS"),
             api_keys=keys,
+            db_path=env.get("IMGHASH_DB", "").strip() or cls.db_path,
+            table_name=env.get("IMGHASH_TABLE", "").strip(),
+            index_ttl=_float(env, "IMGHASH_INDEX_TTL", cls.index_ttl, 0.0),
         )
 
 

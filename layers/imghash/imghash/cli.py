@@ -1,4 +1,4 @@
-"""The ``imghash`` command: ``imghash hash`` and ``imghash compare`` (DESIGN §7).
+"""The ``imghash`` command: ``hash``, ``compare``, and the index's ``index``, ``search``, ``dupes``.
 
 Exit status: 0 when every source was handled, 1 when any failed (the others
 are still handled), 2 for a usage error.
@@ -9,19 +9,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._algorithms import resolve_algorithms
+from ._cli_index import add_index_commands
 from ._compare import compare
 from ._errors import ImghashError, InvalidRequest
 from ._hashing import HashResult, hash_image
 from ._profiles import PROFILES, resolve_profile
 from ._settings import Settings
 
-__all__ = ["main"]
+__all__ = ["Progress", "emit", "expand", "hash_one", "main", "report"]
 
 #: File endings picked up when a folder is walked; named files are always tried.
 IMAGE_SUFFIXES = frozenset(
@@ -43,7 +45,7 @@ IMAGE_SUFFIXES = frozenset(
 STDIN = "-"
 
 
-class _Progress:
+class Progress:
     """A one-line progress counter on a terminal's stderr; silent elsewhere."""
 
     def __init__(self, stream: TextIO, total: int) -> None:
@@ -65,7 +67,7 @@ class _Progress:
             self.stream.flush()
 
 
-def _expand(sources: Sequence[str]) -> Iterator[str]:
+def expand(sources: Sequence[str]) -> Iterator[str]:
     """Each source, with folders replaced by the image files below them, sorted."""
     for source in sources:
         if source != STDIN and Path(source).is_dir():
@@ -83,12 +85,18 @@ def _is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
 
 
-def _hash_one(source: str, args: argparse.Namespace, settings: Settings) -> HashResult:
+def hash_one(
+    source: str, args: argparse.Namespace, settings: Settings, algorithms: str | None = None
+) -> HashResult:
+    """Hash one command-line source: a file, ``-`` (standard input) or an http(s) URL."""
+    options: dict[str, Any] = {
+        "algorithms": algorithms or getattr(args, "algorithm", "all"),
+        "profile": args.profile,
+        "fast": args.fast,
+        "settings": settings,
+    }
     if source == STDIN:
-        data = sys.stdin.buffer.read(settings.max_bytes + 1)
-        return hash_image(
-            data, algorithms=args.algorithm, profile=args.profile, fast=args.fast, settings=settings
-        )
+        return hash_image(sys.stdin.buffer.read(settings.max_bytes + 1), **options)
     if _is_url(source):
         try:
             from ._fetch import Fetcher
@@ -96,35 +104,37 @@ def _hash_one(source: str, args: argparse.Namespace, settings: Settings) -> Hash
             raise InvalidRequest(
                 "URL sources need the web extra: pip install 'imghash[web]'"
             ) from None
-        data = Fetcher(settings).fetch(source)
-        return hash_image(
-            data, algorithms=args.algorithm, profile=args.profile, fast=args.fast, settings=settings
-        )
-    return hash_image(
-        source, algorithms=args.algorithm, profile=args.profile, fast=args.fast, settings=settings
-    )
+        return hash_image(Fetcher(settings).fetch(source), **options)
+    return hash_image(source, **options)
 
 
-def _print(obj: dict[str, Any], out: TextIO) -> None:
-    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+def emit(obj: dict[str, Any]) -> None:
+    """One JSON object on its own line of standard output."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def report(source: str, error: dict[str, Any], args: argparse.Namespace) -> None:
+    """A failed source: a JSON line with --json, else a line on standard error."""
+    if args.json:
+        emit({"source": source, "error": error})
+    else:
+        sys.stderr.write(f"imghash: {source}: {error['message']} ({error['code']})\n")
 
 
 def _cmd_hash(args: argparse.Namespace, settings: Settings) -> int:
-    sources = list(_expand(args.sources))
-    progress = _Progress(sys.stderr, len(sources))
+    sources = list(expand(args.sources))
+    progress = Progress(sys.stderr, len(sources))
     failed = 0
     for source in sources:
         try:
-            result = _hash_one(source, args, settings)
+            result = hash_one(source, args, settings)
         except ImghashError as err:
             failed += 1
-            if args.json:
-                _print({"source": source, "error": err.to_dict()}, sys.stdout)
-            else:
-                sys.stderr.write(f"imghash: {source}: {err.message} ({err.code})\n")
+            report(source, err.to_dict(), args)
         else:
             if args.json:
-                _print({"source": source, **result.hex()}, sys.stdout)
+                emit({"source": source, **result.hex()})
             else:
                 line = "  ".join(f"{name}={value}" for name, value in result.hex().items())
                 flat = "  (low information)" if result.low_information else ""
@@ -138,17 +148,14 @@ def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     results = []
     for source in (args.first, args.second):
         try:
-            results.append(_hash_one(source, args, settings))
+            results.append(hash_one(source, args, settings))
         except ImghashError as err:
-            if args.json:
-                _print({"source": source, "error": err.to_dict()}, sys.stdout)
-            else:
-                sys.stderr.write(f"imghash: {source}: {err.message} ({err.code})\n")
+            report(source, err.to_dict(), args)
             return 1
     first, second = results
     comparison = compare(first, second)
     if args.json:
-        _print(comparison.to_dict(), sys.stdout)
+        emit(comparison.to_dict())
         return 0
     out = sys.stdout
     out.write(
@@ -169,19 +176,23 @@ def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     parser = argparse.ArgumentParser(
         prog="imghash", description="Perceptual image hashes: aHash, dHash, pHash."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "-a",
-            "--algorithm",
-            default="all",
-            help="ahash, dhash, phash, all (default) or a comma list",
-        )
+    def common(p: argparse.ArgumentParser, algorithm: bool = True) -> None:
+        if algorithm:
+            p.add_argument(
+                "-a",
+                "--algorithm",
+                default="all",
+                help="ahash, dhash, phash, all (default) or a comma list",
+            )
         p.add_argument(
             "-p",
             "--profile",
@@ -211,22 +222,32 @@ def _parser() -> argparse.ArgumentParser:
     common(compare_cmd)
     compare_cmd.add_argument("first", metavar="A")
     compare_cmd.add_argument("second", metavar="B")
-    return parser
+    handlers: dict[str, Handler] = {"hash": _cmd_hash, "compare": _cmd_compare}
+    handlers.update(add_index_commands(commands, common))
+    return parser, handlers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = _parser()
+    parser, handlers = _parser()
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_environ(os.environ)
-        resolve_algorithms(args.algorithm)
+        resolve_algorithms(getattr(args, "algorithm", "all"))
         resolve_profile(args.profile)
     except ImghashError as err:
         parser.error(err.message)  # exits with status 2
-    handlers = {"hash": _cmd_hash, "compare": _cmd_compare}
+    distance = getattr(args, "max_distance", None)
+    if distance is not None and not 0 <= distance <= 16:
+        parser.error(f"--max-distance {distance} is outside 0..16")
     try:
         return handlers[args.command](args, settings)
+    except ImghashError as err:
+        sys.stderr.write(f"imghash: {err.message} ({err.code})\n")
+        return 1
+    except (OSError, sqlite3.Error) as err:
+        sys.stderr.write(f"imghash: {err}\n")
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

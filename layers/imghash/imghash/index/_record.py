@@ -1,0 +1,60 @@
+"""One index record per object: where it is, which version, and its hashes (DESIGN §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .._hashvalue import Hash
+
+__all__ = ["IndexRecord", "normalise_sequencer", "now"]
+
+#: S3 sequencers are hex strings of varying length; padded on the left they sort in order.
+_SEQUENCER_WIDTH = 32
+
+
+def normalise_sequencer(sequencer: str | None) -> str:
+    """An S3 event's sequencer made comparable as a string ("" when there is none)."""
+    if not sequencer:
+        return ""
+    return sequencer.upper().rjust(_SEQUENCER_WIDTH, "0")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    """An indexed object: an image with its hashes, or an object that is not one, with why."""
+
+    bucket: str
+    key: str
+    #: S3 version id when the bucket is versioned, else the ETag; for files, size and mtime.
+    version: str
+    size: int
+    profile: str
+    indexed_at: str = field(default_factory=now)
+    #: Orders the events of one key (normalised S3 sequencer); "" when unknown.
+    sequencer: str = ""
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    hashes: Mapping[str, Hash] = field(default_factory=dict)
+    low_information: bool = False
+    #: An error code (``unsupported_image``, ``too_large``...) for objects not hashed.
+    error: str | None = None
+    error_message: str | None = None
+
+    def match_dict(self, distance: int) -> dict[str, Any]:
+        """The object as a search match: where, how far, hashes and size."""
+        return {
+            "bucket": self.bucket,
+            "key": self.key,
+            "distance": distance,
+            "hashes": {name: value.hex() for name, value in self.hashes.items()},
+            "width": self.width,
+            "height": self.height,
+        }

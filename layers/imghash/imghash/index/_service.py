@@ -1,0 +1,98 @@
+"""Search over a store: an in-memory index built from its records, rebuilt when they change."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .._algorithms import ALGORITHMS
+from .._errors import InvalidRequest
+from .._hashvalue import Hash
+from ._record import IndexRecord
+from ._search import HashIndex
+from ._store import Store
+
+__all__ = ["SearchService", "Snapshot"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The hashed records of one profile, with an index per algorithm over them."""
+
+    records: dict[str, list[IndexRecord]]
+    indexes: dict[str, HashIndex]
+    total: int
+
+    @classmethod
+    def build(cls, store: Store, profile: str) -> Snapshot:
+        records: dict[str, list[IndexRecord]] = {name: [] for name in ALGORITHMS}
+        total = 0
+        for record in store.scan():
+            if record.error is not None or record.profile != profile:
+                continue
+            total += 1
+            for name, value in record.hashes.items():
+                if name in records:
+                    records[name].append(record)
+        indexes = {
+            name: HashIndex([r.hashes[name].value for r in found])
+            for name, found in records.items()
+        }
+        return cls(records, indexes, total)
+
+    def search(
+        self, query: Hash, algorithm: str, max_distance: int, limit: int | None
+    ) -> list[dict[str, Any]]:
+        if algorithm not in self.indexes:
+            raise InvalidRequest(
+                f"unknown algorithm {algorithm!r}; use one of {', '.join(ALGORITHMS)}"
+            )
+        found = self.records[algorithm]
+        hits = self.indexes[algorithm].search(query.value, max_distance, limit)
+        return [found[position].match_dict(distance) for position, distance in hits]
+
+
+class SearchService:
+    """Answers searches from a snapshot of ``store``, kept fresh.
+
+    A store that reports a cheap generation (SQLite) is checked on every search and
+    the snapshot rebuilt as soon as it changes. One that cannot (DynamoDB) is
+    rebuilt when the snapshot is older than ``ttl`` seconds: a new object becomes
+    searchable within ``ttl`` of being indexed.
+    """
+
+    def __init__(
+        self, store: Store, *, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._snapshots: dict[str, tuple[Snapshot, str | None, float]] = {}
+
+    def snapshot(self, profile: str) -> Snapshot:
+        with self._lock:
+            generation = self.store.generation()
+            held = self._snapshots.get(profile)
+            if held is not None:
+                snapshot, seen, built = held
+                fresh = (
+                    seen == generation
+                    if generation is not None
+                    else (self.clock() - built < self.ttl)
+                )
+                if fresh:
+                    return snapshot
+            snapshot = Snapshot.build(self.store, profile)
+            self._snapshots[profile] = (snapshot, generation, self.clock())
+            return snapshot
+
+    def search(
+        self, query: Hash, *, algorithm: str, max_distance: int, limit: int | None, profile: str
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Matches nearest first, and how many objects the index holds."""
+        snapshot = self.snapshot(profile)
+        return snapshot.search(query, algorithm, max_distance, limit), snapshot.total

@@ -1,0 +1,176 @@
+"""The embedded store: one SQLite file, hashes kept as signed int64 and as hex."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from .._hashvalue import Hash
+from ._record import IndexRecord
+
+__all__ = ["SQLiteStore"]
+
+_ALGORITHMS = ("ahash", "dhash", "phash")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    sequencer TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    profile TEXT NOT NULL,
+    indexed_at TEXT NOT NULL,
+    format TEXT,
+    width INTEGER,
+    height INTEGER,
+    low_information INTEGER NOT NULL,
+    error TEXT,
+    error_message TEXT,
+    ahash INTEGER, dhash INTEGER, phash INTEGER,
+    ahash_hex TEXT, dhash_hex TEXT, phash_hex TEXT,
+    PRIMARY KEY (bucket, key)
+);
+CREATE TABLE IF NOT EXISTS generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER);
+INSERT OR IGNORE INTO generation VALUES (1, 0);
+"""
+
+_COLUMNS = (
+    "bucket, key, version, sequencer, size, profile, indexed_at, format, width, height, "
+    "low_information, error, error_message, ahash, dhash, phash, ahash_hex, dhash_hex, phash_hex"
+)
+
+# The write rule of every store: a later event, or another version at the same point.
+_UPSERT = f"""
+INSERT INTO records ({_COLUMNS}) VALUES ({", ".join("?" * 19)})
+ON CONFLICT (bucket, key) DO UPDATE SET
+    version = excluded.version, sequencer = excluded.sequencer, size = excluded.size,
+    profile = excluded.profile, indexed_at = excluded.indexed_at, format = excluded.format,
+    width = excluded.width, height = excluded.height,
+    low_information = excluded.low_information, error = excluded.error,
+    error_message = excluded.error_message, ahash = excluded.ahash, dhash = excluded.dhash,
+    phash = excluded.phash, ahash_hex = excluded.ahash_hex, dhash_hex = excluded.dhash_hex,
+    phash_hex = excluded.phash_hex
+WHERE excluded.sequencer > records.sequencer
+   OR (excluded.sequencer = records.sequencer AND excluded.version != records.version)
+"""
+
+
+class SQLiteStore:
+    """Index records in a SQLite file (created on first use, WAL journal)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()  # a connection per thread, as sqlite3 requires
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def put(self, record: IndexRecord) -> bool:
+        hashes = [record.hashes.get(name) for name in _ALGORITHMS]
+        row = (
+            record.bucket,
+            record.key,
+            record.version,
+            record.sequencer,
+            record.size,
+            record.profile,
+            record.indexed_at,
+            record.format,
+            record.width,
+            record.height,
+            int(record.low_information),
+            record.error,
+            record.error_message,
+            *(h.signed if h else None for h in hashes),
+            *(h.hex() if h else None for h in hashes),
+        )
+        with self._db() as db:
+            changed = db.execute(_UPSERT, row).rowcount > 0
+            if changed:
+                db.execute("UPDATE generation SET value = value + 1")
+        return changed
+
+    def delete(self, bucket: str, key: str, sequencer: str = "") -> bool:
+        query = "DELETE FROM records WHERE bucket = ? AND key = ?"
+        args: tuple[str, ...] = (bucket, key)
+        if sequencer:
+            query += " AND sequencer <= ?"
+            args += (sequencer,)
+        with self._db() as db:
+            changed = db.execute(query, args).rowcount > 0
+            if changed:
+                db.execute("UPDATE generation SET value = value + 1")
+        return changed
+
+    def get(self, bucket: str, key: str) -> IndexRecord | None:
+        row = (
+            self._db()
+            .execute(f"SELECT {_COLUMNS} FROM records WHERE bucket = ? AND key = ?", (bucket, key))
+            .fetchone()
+        )
+        return None if row is None else _record(row)
+
+    def scan(self) -> Iterator[IndexRecord]:
+        cursor = self._db().execute(f"SELECT {_COLUMNS} FROM records")
+        for row in cursor:
+            yield _record(row)
+
+    def generation(self) -> str | None:
+        row = self._db().execute("SELECT value FROM generation").fetchone()
+        return str(row[0])
+
+
+def _record(row: tuple[object, ...]) -> IndexRecord:
+    (
+        bucket,
+        key,
+        version,
+        sequencer,
+        size,
+        profile,
+        indexed_at,
+        fmt,
+        width,
+        height,
+        low,
+        error,
+        error_message,
+        *signed,
+    ) = row[:16]
+    hashes = {
+        name: Hash.from_signed(int(value))  # type: ignore[call-overload]
+        for name, value in zip(_ALGORITHMS, signed, strict=True)
+        if value is not None
+    }
+    return IndexRecord(
+        bucket=str(bucket),
+        key=str(key),
+        version=str(version),
+        size=int(size),  # type: ignore[call-overload]
+        profile=str(profile),
+        indexed_at=str(indexed_at),
+        sequencer=str(sequencer),
+        format=None if fmt is None else str(fmt),
+        width=None if width is None else int(width),  # type: ignore[call-overload]
+        height=None if height is None else int(height),  # type: ignore[call-overload]
+        hashes=hashes,
+        low_information=bool(low),
+        error=None if error is None else str(error),
+        error_message=None if error_message is None else str(error_message),
+    )

@@ -1,0 +1,70 @@
+"""The store port: where index records live. Adapters: SQLite (embedded), DynamoDB (AWS)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from ._record import IndexRecord
+
+__all__ = ["MemoryStore", "Store"]
+
+
+class Store(Protocol):
+    """Records by (bucket, key); writes are conditional so that re-delivery is harmless."""
+
+    def put(self, record: IndexRecord) -> bool:
+        """Store ``record`` unless a newer or identical one is there; True when written."""
+
+    def delete(self, bucket: str, key: str, sequencer: str = "") -> bool:
+        """Forget an object, unless the stored record is newer than ``sequencer``."""
+
+    def get(self, bucket: str, key: str) -> IndexRecord | None:
+        """The record of one object."""
+
+    def scan(self) -> Iterator[IndexRecord]:
+        """Every record, in no particular order."""
+
+    def generation(self) -> str | None:
+        """Changes whenever the records do; None when the store cannot tell cheaply."""
+
+
+def supersedes(new: IndexRecord, old: IndexRecord | None) -> bool:
+    """The write rule every adapter applies: a later event, or another version of the same."""
+    if old is None:
+        return True
+    if new.sequencer != old.sequencer:
+        return new.sequencer > old.sequencer
+    return new.version != old.version
+
+
+class MemoryStore:
+    """A store in a dict: for unit tests and one-off searches (``imghash dupes``)."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], IndexRecord] = {}
+        self._generation = 0
+
+    def put(self, record: IndexRecord) -> bool:
+        if not supersedes(record, self.records.get((record.bucket, record.key))):
+            return False
+        self.records[record.bucket, record.key] = record
+        self._generation += 1
+        return True
+
+    def delete(self, bucket: str, key: str, sequencer: str = "") -> bool:
+        old = self.records.get((bucket, key))
+        if old is None or (sequencer and old.sequencer > sequencer):
+            return False
+        del self.records[bucket, key]
+        self._generation += 1
+        return True
+
+    def get(self, bucket: str, key: str) -> IndexRecord | None:
+        return self.records.get((bucket, key))
+
+    def scan(self) -> Iterator[IndexRecord]:
+        return iter(list(self.records.values()))
+
+    def generation(self) -> str | None:
+        return str(self._generation)

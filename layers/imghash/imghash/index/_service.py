@@ -34,7 +34,7 @@ class Snapshot:
             if record.error is not None or record.profile != profile:
                 continue
             total += 1
-            for name, value in record.hashes.items():
+            for name in record.hashes:
                 if name in records:
                     records[name].append(record)
         indexes = {

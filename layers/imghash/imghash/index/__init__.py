@@ -1,5 +1,7 @@
 """The index: records of hashed objects, stores (SQLite, DynamoDB), and exact search."""
 
+from ._dynamodb import DynamoStore
+from ._factory import store_from_settings
 from ._files import FILE_BUCKET, index_file
 from ._record import IndexRecord, normalise_sequencer
 from ._search import MAX_DISTANCE, HashIndex
@@ -10,6 +12,7 @@ from ._store import MemoryStore, Store
 __all__ = [
     "FILE_BUCKET",
     "MAX_DISTANCE",
+    "DynamoStore",
     "HashIndex",
     "IndexRecord",
     "MemoryStore",
@@ -19,4 +22,5 @@ __all__ = [
     "Store",
     "index_file",
     "normalise_sequencer",
+    "store_from_settings",
 ]

@@ -32,7 +32,7 @@ from ._envelope import error_response, request_id_of
 __all__ = ["ROUTES", "create_app"]
 
 #: Route groups an app can mount, by name, with the module holding each router.
-ROUTES = {"hash": "._hash", "compare": "._compare", "meta": "._meta"}
+ROUTES = {"hash": "._hash", "compare": "._compare", "meta": "._meta", "search": "._search"}
 
 log = logging.getLogger("imghash.access")
 
@@ -168,8 +168,9 @@ def create_app(
     *,
     settings: Settings | None = None,
     fetcher: Any = None,
+    search: Any = None,
 ) -> FastAPI:
-    """A FastAPI app serving ``routes`` (any of ``hash``, ``compare``, ``meta``).
+    """A FastAPI app serving ``routes`` (any of ``hash``, ``compare``, ``meta``, ``search``).
 
     ``settings`` default to the environment's; ``fetcher`` (an ``imghash``
     Fetcher) is built on first use unless given, as tests do.
@@ -188,10 +189,11 @@ def create_app(
     )
     app.state.settings = settings
     app.state.fetcher = fetcher
+    app.state.search = search
     for name in routes:
         module = importlib.import_module(ROUTES[name], __package__)
         app.include_router(module.router)
-    if {"hash", "compare"} & set(routes):
+    if {"hash", "compare", "search"} & set(routes):
         # Load numpy, Pillow and the hashing code now, during a Lambda's init phase (and
         # into its SnapStart snapshot), rather than on the first request.
         for heavy in ("._hashing", "._pixels", "._bits"):

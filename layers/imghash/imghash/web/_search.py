@@ -1,0 +1,126 @@
+"""``/v1/search``: indexed images near an image or a hash, nearest first (DESIGN §8)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from .._compare import LIKELY_SAME_MAX_DISTANCE
+from .._errors import InvalidRequest
+from .._hashvalue import Hash
+from .._profiles import resolve_profile
+from ._common import hash_source, settings_of
+from ._envelope import MetaEnvelope, error_responses, ok_response
+from ._hash import FAST
+from ._inputs import Options, RequestInputs, read_inputs
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Search"])
+MESSAGE = "Indexed images near the query"
+ERRORS = error_responses(400, 401, 413, 415, 429, 500, 502, 504)
+ALGORITHMS = ("ahash", "dhash", "phash")
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 1000
+
+POST_BODY = {
+    "requestBody": {
+        "description": "The query image as a raw body, multipart field `image`, or JSON "
+        '`{"url" | "image" | "hash", "algorithm", "max_distance", "limit"}`.',
+        "required": True,
+        "content": {
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "image": {"type": "string", "format": "binary"},
+                "algorithm": {"type": "string"}, "max_distance": {"type": "integer"},
+                "limit": {"type": "integer"}}}},
+            "application/json": {"schema": {"type": "object", "properties": {
+                "url": {"type": "string"}, "image": {"type": "string"},
+                "hash": {"type": "string"}, "algorithm": {"type": "string"},
+                "max_distance": {"type": "integer"}, "limit": {"type": "integer"}}}},
+        },
+    }
+}
+
+
+def _whole(inputs: RequestInputs, name: str, default: int, low: int, high: int) -> int:
+    raw = inputs.fields.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidRequest(f"{name}={raw!r} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _service(request: Request):  # type: ignore[no-untyped-def]
+    service = getattr(request.app.state, "search", None)
+    if service is None:  # built on first use: the store may be a file or a table
+        from ..index import SearchService, store_from_settings
+
+        settings = settings_of(request)
+        service = request.app.state.search = SearchService(
+            store_from_settings(settings), ttl=settings.index_ttl)
+    return service
+
+
+async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
+    algorithm = inputs.fields.get("algorithm", "phash").strip().lower() or "phash"
+    if algorithm not in ALGORITHMS:
+        raise InvalidRequest(f"unknown algorithm {algorithm!r} for search; use one of "
+                             f"{', '.join(ALGORITHMS)}")
+    profile = resolve_profile(inputs.fields.get("profile")).name
+    k = _whole(inputs, "max_distance", LIKELY_SAME_MAX_DISTANCE[algorithm], 0, 16)
+    limit = _whole(inputs, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    request.state.algorithm, request.state.profile = algorithm, profile
+    given = inputs.fields.get("hash", "").strip()
+    if given:
+        if inputs.raw is not None or inputs.files or any(
+                inputs.fields.get(n) for n in ("url", "image")):
+            raise InvalidRequest("give hash, or an image (url, image, a body), not both")
+        query = Hash.from_hex(given)
+    else:
+        options = Options(algorithm, profile, inputs.options().fast)
+        source = inputs.image("url", "image", settings_of(request))
+        query = (await hash_source(request, source, options)).hashes[algorithm]
+    service = _service(request)
+    matches, total = await run_in_threadpool(
+        service.search, query, algorithm=algorithm, max_distance=k, limit=limit, profile=profile)
+    data = {
+        "query": {"algorithm": algorithm, "hash": query.hex(), "max_distance": k,
+                  "limit": limit, "profile": profile},
+        "matches": matches,
+        "count": len(matches),
+        "indexed": total,
+    }
+    return ok_response(request, data, MESSAGE)
+
+
+@router.get("/v1/search", summary="Find indexed images near an image or a hash",
+            response_model=MetaEnvelope, responses=ERRORS)
+async def get_search(
+    request: Request,
+    url: str | None = Query(None, description="query image URL"),
+    image: str | None = Query(None, description="query image in base64"),
+    hash: str | None = Query(None, description="a 16-digit hex hash instead of an image"),
+    algorithm: str | None = Query(None, description="ahash, dhash or phash (default)"),
+    max_distance: int | None = Query(None, ge=0, le=16,
+                                     description="largest Hamming distance (default: the "
+                                     "algorithm's likely-same limit)"),
+    limit: int | None = Query(None, ge=1, le=MAX_LIMIT, description="at most this many"),
+    profile: str | None = Query(None, description="the profile the index was built with"),
+    fast: bool = Query(False, description=FAST),
+) -> JSONResponse:
+    return await _answer(request, await read_inputs(request, settings_of(request)))
+
+
+@router.post("/v1/search", summary="Find indexed images near an uploaded image",
+             response_model=MetaEnvelope, responses=ERRORS, openapi_extra=POST_BODY)
+async def post_search(
+    request: Request,
+    algorithm: str | None = Query(None, description="ahash, dhash or phash (default)"),
+    max_distance: int | None = Query(None, ge=0, le=16, description="largest distance"),
+    limit: int | None = Query(None, ge=1, le=MAX_LIMIT, description="at most this many"),
+) -> JSONResponse:
+    return await _answer(request, await read_inputs(request, settings_of(request)))

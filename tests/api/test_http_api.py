@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import imghash
 from tests.helpers import encode, photo_like
 from tests.servers import api_server, send_bytes, upstream
 
+IMGHASH = Path(sys.executable).with_name("imghash")
 SEED = {"ahash": "fcfffff310100000", "dhash": "313c156666e4e584", "phash": "4edbd88c49eaf808"}
 
 
@@ -246,6 +249,7 @@ def test_openapi_matches_the_routes(base: str) -> None:
         "/v1/hash": ["get", "post"],
         "/v1/compare": ["get", "post"],
         "/v1/meta": ["get"],
+        "/v1/search": ["get", "post"],
     }
     post = spec["paths"]["/v1/hash"]["post"]
     assert set(post["requestBody"]["content"]) >= {
@@ -286,3 +290,65 @@ def test_api_keys_when_configured() -> None:
         error(httpx.get(base + "/v1/meta"), 401, "unauthorized")
         error(httpx.get(base + "/v1/meta", headers={"x-api-key": "wrong"}), 401, "unauthorized")
         ok(httpx.get(base + "/v1/meta", headers={"x-api-key": "k-two"}))
+
+
+def test_search_answers_from_the_index_made_by_the_cli(
+    tmp_path: Path, corpus: Path, seed_bytes: bytes
+) -> None:
+    db = tmp_path / "index.db"
+    photos = corpus / "photos"
+    names = ["DSCN0010.jpg", "DSCN0012.jpg", "canon-ixus.jpg"]
+    subprocess.run(
+        [str(IMGHASH), "index", "--db", str(db), *(str(photos / n) for n in names)],
+        check=True,
+        capture_output=True,
+    )
+    with api_server({"IMGHASH_DB": str(db)}) as (base, _):
+        data = ok(httpx.get(base + "/v1/search", params={"hash": SEED["phash"]}))
+        assert [Path(m["key"]).name for m in data["matches"]] == ["DSCN0010.jpg"]  # type: ignore[index]
+        assert data["indexed"] == 3
+        assert data["query"]["max_distance"] == 12  # type: ignore[index]
+        # an image, through every input kind
+        small = resized(seed_bytes)
+        for response in (
+            httpx.post(base + "/v1/search", content=small),
+            httpx.post(base + "/v1/search", files={"image": ("q.jpg", small)}),
+            httpx.post(
+                base + "/v1/search", json={"image": base64.b64encode(small).decode(), "limit": 5}
+            ),
+        ):
+            found = ok(response)["matches"]
+            assert [Path(m["key"]).name for m in found] == ["DSCN0010.jpg"]  # type: ignore[index, union-attr]
+        # newly indexed images are seen without a restart
+        subprocess.run(
+            [
+                str(IMGHASH),
+                "index",
+                "--db",
+                str(db),
+                str(corpus / "orientation" / "landscape_1.jpg"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        assert ok(httpx.get(base + "/v1/search", params={"hash": SEED["phash"]}))["indexed"] == 4
+        error(httpx.get(base + "/v1/search", params={"hash": "xyz"}), 400, "invalid_request")
+        error(
+            httpx.get(base + "/v1/search", params={"hash": SEED["phash"], "max_distance": 17}),
+            400,
+            "invalid_request",
+        )
+        error(
+            httpx.get(base + "/v1/search", params={"hash": SEED["phash"], "algorithm": "md5"}),
+            400,
+            "invalid_request",
+        )
+
+
+def resized(data: bytes) -> bytes:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return encode(image.convert("RGB").resize((320, 240)), "JPEG", quality=70)

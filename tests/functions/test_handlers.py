@@ -17,7 +17,7 @@ import pytest
 import imghash
 
 ROOT = Path(__file__).resolve().parents[2]
-EVENTS = sorted((ROOT / "events").glob("*.json"))
+EVENTS = sorted(p for p in (ROOT / "events").glob("*.json") if '"httpMethod"' in p.read_text())
 SEED = {"ahash": "fcfffff310100000", "dhash": "313c156666e4e584", "phash": "4edbd88c49eaf808"}
 
 
@@ -68,8 +68,15 @@ def test_there_is_an_event_for_every_route_and_input_kind() -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def empty_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search function reads its store from the environment: an empty SQLite file."""
+    monkeypatch.setenv("IMGHASH_DB", str(tmp_path / "index.db"))
+    monkeypatch.delenv("IMGHASH_TABLE", raising=False)
+
+
 @pytest.mark.parametrize("path", EVENTS, ids=lambda p: p.name)
-def test_every_event(path: Path) -> None:
+def test_every_api_event(path: Path) -> None:
     event = json.loads(path.read_text())
     assert event["requestContext"]["stage"]  # a REST API v1 proxy event
     assert "resource" in event
@@ -100,7 +107,7 @@ def test_seed_example_through_the_lambda_path(corpus: Path) -> None:
     assert (status, body["data"]) == (200, SEED)
 
 
-@pytest.mark.parametrize("function", ["hash", "compare", "meta"])
+@pytest.mark.parametrize("function", ["hash", "compare", "meta", "search"])
 def test_each_function_mounts_only_its_own_routes(function: str) -> None:
     app = handler_module(function).handler.app
     assert set(app.openapi()["paths"]) == {f"/v1/{function}"}

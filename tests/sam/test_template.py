@@ -76,7 +76,13 @@ def built(sam: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_build_makes_every_function_and_layer(built: Path) -> None:
-    for name in ("HashFunction", "CompareFunction", "MetaFunction"):
+    for name in (
+        "HashFunction",
+        "CompareFunction",
+        "MetaFunction",
+        "SearchFunction",
+        "IndexFunction",
+    ):
         assert (built / name / "app.py").is_file()
     assert (built / "ImghashLayer" / "python" / "imghash" / "_jimp_resize.py").is_file()
     assert not list((built / "ImghashLayer" / "python" / "imghash").rglob("__pycache__"))

@@ -18,7 +18,7 @@ from ._errors import ImageTooLarge, UnsupportedImage
 from ._formats import FORMATS, sniff
 from ._settings import Settings
 
-__all__ = ["DecodedImage", "decode", "heif_available", "upright"]
+__all__ = ["DecodedImage", "decode", "heif_available", "inspect_header", "upright"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,35 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
+def inspect_header(prefix: bytes, settings: Settings) -> str:
+    """Check what the first bytes of an object say, before downloading the rest.
+
+    Returns the format; raises UnsupportedImage for what is not an image and
+    ImageTooLarge for a header over the pixel limit. A header that does not fit
+    in ``prefix`` (a JPEG with large metadata) is left for the full decode.
+    """
+    fmt = sniff(prefix)
+    if fmt == "heif" and not heif_available():
+        raise UnsupportedImage("HEIC/HEIF needs the optional decoder: pip install 'imghash[heif]'")
+    try:
+        image = _open(prefix, fmt, settings)
+    except UnsupportedImage:
+        return fmt
+    _check_size(image.size, settings)
+    return fmt
+
+
+def _check_size(size: tuple[int, int], settings: Settings) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise UnsupportedImage(f"the image header declares an empty size {width}x{height}")
+    if width * height > settings.max_pixels:
+        raise ImageTooLarge(
+            f"the image is {width}x{height} = {width * height:,} pixels; "
+            f"the limit is {settings.max_pixels:,} pixels"
+        )
+
+
 def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) -> DecodedImage:
     """Check limits, then decode the first frame of ``data``.
 
@@ -96,13 +125,7 @@ def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) ->
         raise UnsupportedImage("HEIC/HEIF needs the optional decoder: pip install 'imghash[heif]'")
     image = _open(data, fmt, settings)
     width, height = image.size
-    if width < 1 or height < 1:
-        raise UnsupportedImage(f"the image header declares an empty size {width}x{height}")
-    if width * height > settings.max_pixels:
-        raise ImageTooLarge(
-            f"the image is {width}x{height} = {width * height:,} pixels; "
-            f"the limit is {settings.max_pixels:,} pixels"
-        )
+    _check_size(image.size, settings)
     frames = _frame_count(image)
     if frames > settings.max_frames:
         raise ImageTooLarge(

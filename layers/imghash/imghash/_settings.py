@@ -75,6 +75,8 @@ class Settings:
     table_name: str = ""
     #: Seconds a search snapshot of a DynamoDB index is reused (``IMGHASH_INDEX_TTL``).
     index_ttl: float = 60.0
+    #: Only keys under this prefix are indexed (``IMGHASH_INDEX_PREFIX``).
+    index_prefix: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +93,7 @@ class Settings:
             db_path=env.get("IMGHASH_DB", "").strip() or cls.db_path,
             table_name=env.get("IMGHASH_TABLE", "").strip(),
             index_ttl=_float(env, "IMGHASH_INDEX_TTL", cls.index_ttl, 0.0),
+            index_prefix=env.get("IMGHASH_INDEX_PREFIX", ""),
         )
 
 

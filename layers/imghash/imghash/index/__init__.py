@@ -3,7 +3,9 @@
 from ._dynamodb import DynamoStore
 from ._factory import store_from_settings
 from ._files import FILE_BUCKET, index_file
+from ._lambda import index_handler
 from ._record import IndexRecord, normalise_sequencer
+from ._s3 import HEADER_BYTES, RetryLater, S3Indexer
 from ._search import MAX_DISTANCE, HashIndex
 from ._service import SearchService, Snapshot
 from ._sqlite import SQLiteStore
@@ -11,16 +13,20 @@ from ._store import MemoryStore, Store
 
 __all__ = [
     "FILE_BUCKET",
+    "HEADER_BYTES",
     "MAX_DISTANCE",
     "DynamoStore",
     "HashIndex",
     "IndexRecord",
     "MemoryStore",
+    "RetryLater",
+    "S3Indexer",
     "SQLiteStore",
     "SearchService",
     "Snapshot",
     "Store",
     "index_file",
+    "index_handler",
     "normalise_sequencer",
     "store_from_settings",
 ]

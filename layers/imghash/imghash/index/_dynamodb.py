@@ -9,7 +9,13 @@ from typing import Any
 from .._hashvalue import Hash
 from ._record import IndexRecord
 
-__all__ = ["DynamoStore"]
+__all__ = ["TABLE_KEY", "DynamoStore"]
+
+#: The table's key, as template.yaml declares it (a test holds the two together).
+TABLE_KEY: dict[str, Any] = {
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+}
 
 _ALGORITHMS = ("ahash", "dhash", "phash")
 # The write rule of every store: a later event, or another version at the same point.
@@ -28,8 +34,9 @@ class DynamoStore:
     The client is made on first use (never at import), or injected.
     """
 
-    def __init__(self, table: str, client: Any = None,
-                 client_factory: Callable[[], Any] = _default_client) -> None:
+    def __init__(
+        self, table: str, client: Any = None, client_factory: Callable[[], Any] = _default_client
+    ) -> None:
         self.table = table
         self._client = client
         self._factory = client_factory
@@ -63,17 +70,24 @@ class DynamoStore:
             item[f"{name}_hex"] = {"S": value.hex()}
         try:
             self.client.put_item(
-                TableName=self.table, Item=item, ConditionExpression=_NEWER,
-                ExpressionAttributeValues={":s": {"S": record.sequencer},
-                                           ":v": {"S": record.version}},
+                TableName=self.table,
+                Item=item,
+                ConditionExpression=_NEWER,
+                ExpressionAttributeValues={
+                    ":s": {"S": record.sequencer},
+                    ":v": {"S": record.version},
+                },
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False  # the same event again, or an older one: nothing to do
         return True
 
     def delete(self, bucket: str, key: str, sequencer: str = "") -> bool:
-        args: dict[str, Any] = {"TableName": self.table, "Key": {"id": {"S": f"{bucket}/{key}"}},
-                                "ReturnValues": "ALL_OLD"}
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"id": {"S": f"{bucket}/{key}"}},
+            "ReturnValues": "ALL_OLD",
+        }
         if sequencer:
             args["ConditionExpression"] = "attribute_not_exists(id) OR sequencer <= :s"
             args["ExpressionAttributeValues"] = {":s": {"S": sequencer}}
@@ -84,8 +98,9 @@ class DynamoStore:
         return "Attributes" in old
 
     def get(self, bucket: str, key: str) -> IndexRecord | None:
-        found = self.client.get_item(TableName=self.table, Key={"id": {"S": f"{bucket}/{key}"}},
-                                     ConsistentRead=True)
+        found = self.client.get_item(
+            TableName=self.table, Key={"id": {"S": f"{bucket}/{key}"}}, ConsistentRead=True
+        )
         return _record(found["Item"]) if "Item" in found else None
 
     def scan(self) -> Iterator[IndexRecord]:
@@ -105,11 +120,18 @@ def _record(item: dict[str, dict[str, Any]]) -> IndexRecord:
         return int(item[name]["N"]) if name in item else None
 
     return IndexRecord(
-        bucket=item["bucket"]["S"], key=item["key"]["S"], version=item["version"]["S"],
-        size=int(item["size"]["N"]), profile=item["profile"]["S"],
-        indexed_at=item["indexed_at"]["S"], sequencer=item["sequencer"]["S"],
-        format=text("format"), width=number("width"), height=number("height"),
+        bucket=item["bucket"]["S"],
+        key=item["key"]["S"],
+        version=item["version"]["S"],
+        size=int(item["size"]["N"]),
+        profile=item["profile"]["S"],
+        indexed_at=item["indexed_at"]["S"],
+        sequencer=item["sequencer"]["S"],
+        format=text("format"),
+        width=number("width"),
+        height=number("height"),
         hashes={n: Hash.from_signed(int(item[n]["N"])) for n in _ALGORITHMS if n in item},
         low_information=bool(item.get("low_information", {}).get("BOOL", False)),
-        error=text("error"), error_message=text("error_message"),
+        error=text("error"),
+        error_message=text("error_message"),
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .._hashvalue import Hash
@@ -59,27 +59,33 @@ WHERE excluded.sequencer > records.sequencer
 
 
 class SQLiteStore:
-    """Index records in a SQLite file (created on first use, WAL journal)."""
+    """Index records in a SQLite file (created on first use, WAL journal).
+
+    Each operation opens its own short-lived connection: safe from any thread, and
+    nothing is left open when the store is dropped.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()  # a connection per thread, as sqlite3 requires
+        self._ready = False
 
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            self._local.db = db
-        return db
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            if not self._ready:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+                self._ready = True
+            with db:  # one transaction: committed, or rolled back on error
+                yield db
+        finally:
+            db.close()
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        """Nothing stays open between operations; kept for symmetry with other stores."""
 
     def put(self, record: IndexRecord) -> bool:
         hashes = [record.hashes.get(name) for name in _ALGORITHMS]
@@ -119,20 +125,20 @@ class SQLiteStore:
         return changed
 
     def get(self, bucket: str, key: str) -> IndexRecord | None:
-        row = (
-            self._db()
-            .execute(f"SELECT {_COLUMNS} FROM records WHERE bucket = ? AND key = ?", (bucket, key))
-            .fetchone()
-        )
+        with self._db() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE bucket = ? AND key = ?", (bucket, key)
+            ).fetchone()
         return None if row is None else _record(row)
 
     def scan(self) -> Iterator[IndexRecord]:
-        cursor = self._db().execute(f"SELECT {_COLUMNS} FROM records")
-        for row in cursor:
-            yield _record(row)
+        with self._db() as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM records").fetchall()
+        return (_record(row) for row in rows)
 
     def generation(self) -> str | None:
-        row = self._db().execute("SELECT value FROM generation").fetchone()
+        with self._db() as db:
+            row = db.execute("SELECT value FROM generation").fetchone()
         return str(row[0])
 
 

@@ -32,14 +32,30 @@ POST_BODY = {
         "required": True,
         "content": {
             "image/*": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {"schema": {"type": "object", "properties": {
-                "image": {"type": "string", "format": "binary"},
-                "algorithm": {"type": "string"}, "max_distance": {"type": "integer"},
-                "limit": {"type": "integer"}}}},
-            "application/json": {"schema": {"type": "object", "properties": {
-                "url": {"type": "string"}, "image": {"type": "string"},
-                "hash": {"type": "string"}, "algorithm": {"type": "string"},
-                "max_distance": {"type": "integer"}, "limit": {"type": "integer"}}}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "image": {"type": "string", "format": "binary"},
+                        "algorithm": {"type": "string"},
+                        "max_distance": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                    },
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "url": {"type": "string"},
+                        "image": {"type": "string"},
+                        "hash": {"type": "string"},
+                        "algorithm": {"type": "string"},
+                        "max_distance": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                    },
+                }
+            },
         },
     }
 }
@@ -61,23 +77,28 @@ def _service(request: Request):  # type: ignore[no-untyped-def]
 
         settings = settings_of(request)
         service = request.app.state.search = SearchService(
-            store_from_settings(settings), ttl=settings.index_ttl)
+            store_from_settings(settings), ttl=settings.index_ttl
+        )
     return service
 
 
 async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     algorithm = inputs.fields.get("algorithm", "phash").strip().lower() or "phash"
     if algorithm not in ALGORITHMS:
-        raise InvalidRequest(f"unknown algorithm {algorithm!r} for search; use one of "
-                             f"{', '.join(ALGORITHMS)}")
+        raise InvalidRequest(
+            f"unknown algorithm {algorithm!r} for search; use one of {', '.join(ALGORITHMS)}"
+        )
     profile = resolve_profile(inputs.fields.get("profile")).name
     k = _whole(inputs, "max_distance", LIKELY_SAME_MAX_DISTANCE[algorithm], 0, 16)
     limit = _whole(inputs, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     request.state.algorithm, request.state.profile = algorithm, profile
     given = inputs.fields.get("hash", "").strip()
     if given:
-        if inputs.raw is not None or inputs.files or any(
-                inputs.fields.get(n) for n in ("url", "image")):
+        if (
+            inputs.raw is not None
+            or inputs.files
+            or any(inputs.fields.get(n) for n in ("url", "image"))
+        ):
             raise InvalidRequest("give hash, or an image (url, image, a body), not both")
         query = Hash.from_hex(given)
     else:
@@ -86,10 +107,16 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
         query = (await hash_source(request, source, options)).hashes[algorithm]
     service = _service(request)
     matches, total = await run_in_threadpool(
-        service.search, query, algorithm=algorithm, max_distance=k, limit=limit, profile=profile)
+        service.search, query, algorithm=algorithm, max_distance=k, limit=limit, profile=profile
+    )
     data = {
-        "query": {"algorithm": algorithm, "hash": query.hex(), "max_distance": k,
-                  "limit": limit, "profile": profile},
+        "query": {
+            "algorithm": algorithm,
+            "hash": query.hex(),
+            "max_distance": k,
+            "limit": limit,
+            "profile": profile,
+        },
         "matches": matches,
         "count": len(matches),
         "indexed": total,
@@ -97,17 +124,24 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     return ok_response(request, data, MESSAGE)
 
 
-@router.get("/v1/search", summary="Find indexed images near an image or a hash",
-            response_model=MetaEnvelope, responses=ERRORS)
+@router.get(
+    "/v1/search",
+    summary="Find indexed images near an image or a hash",
+    response_model=MetaEnvelope,
+    responses=ERRORS,
+)
 async def get_search(
     request: Request,
     url: str | None = Query(None, description="query image URL"),
     image: str | None = Query(None, description="query image in base64"),
     hash: str | None = Query(None, description="a 16-digit hex hash instead of an image"),
     algorithm: str | None = Query(None, description="ahash, dhash or phash (default)"),
-    max_distance: int | None = Query(None, ge=0, le=16,
-                                     description="largest Hamming distance (default: the "
-                                     "algorithm's likely-same limit)"),
+    max_distance: int | None = Query(
+        None,
+        ge=0,
+        le=16,
+        description="largest Hamming distance (default: the algorithm's likely-same limit)",
+    ),
     limit: int | None = Query(None, ge=1, le=MAX_LIMIT, description="at most this many"),
     profile: str | None = Query(None, description="the profile the index was built with"),
     fast: bool = Query(False, description=FAST),
@@ -115,8 +149,13 @@ async def get_search(
     return await _answer(request, await read_inputs(request, settings_of(request)))
 
 
-@router.post("/v1/search", summary="Find indexed images near an uploaded image",
-             response_model=MetaEnvelope, responses=ERRORS, openapi_extra=POST_BODY)
+@router.post(
+    "/v1/search",
+    summary="Find indexed images near an uploaded image",
+    response_model=MetaEnvelope,
+    responses=ERRORS,
+    openapi_extra=POST_BODY,
+)
 async def post_search(
     request: Request,
     algorithm: str | None = Query(None, description="ahash, dhash or phash (default)"),

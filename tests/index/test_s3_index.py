@@ -1,0 +1,279 @@
+"""The S3 trigger end to end with moto: upload, event, handler, record; and search after it."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+import imghash
+from imghash import Settings
+from imghash.index import (
+    HEADER_BYTES,
+    DynamoStore,
+    RetryLater,
+    S3Indexer,
+    SearchService,
+    index_handler,
+)
+from tests.helpers import encode, photo_like
+from tests.index.conftest import BUCKET, TABLE
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = {"ahash": "fcfffff310100000", "dhash": "313c156666e4e584", "phash": "4edbd88c49eaf808"}
+KEY1 = "images/holiday photos/DSCN0010.jpg"
+KEY2 = "images/café naïve/写真 1.png"
+
+
+def event(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((ROOT / "events" / name).read_text())
+    return data
+
+
+class CountingS3:
+    """The real (moto) client, with a count of the GETs each key received."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.gets: list[tuple[str, str | None]] = []
+
+    def get_object(self, **args: Any) -> Any:
+        self.gets.append((args["Key"], args.get("Range")))
+        return self.client.get_object(**args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+@pytest.fixture
+def seed(corpus: Path) -> bytes:
+    return (corpus / "photos" / "DSCN0010.jpg").read_bytes()
+
+
+def make_indexer(
+    aws: dict[str, Any], settings: Settings | None = None
+) -> tuple[S3Indexer, DynamoStore, CountingS3]:
+    store = DynamoStore(TABLE, client=aws["dynamodb"])
+    s3 = CountingS3(aws["s3"])
+    return S3Indexer(store, settings or Settings(index_prefix="images/"), s3=s3), store, s3
+
+
+def put_event(key: str, size: int, sequencer: str = "0055AED6DCD90281E5") -> dict[str, Any]:
+    found = copy.deepcopy(event("s3_put.json"))
+    found["Records"] = found["Records"][:1]
+    obj = found["Records"][0]["s3"]["object"]
+    obj.update({"key": key.replace(" ", "+"), "size": size, "sequencer": sequencer})
+    return found
+
+
+def test_put_event_indexes_every_record(aws: dict[str, Any], seed: bytes) -> None:
+    indexer, store, _ = make_indexer(aws)
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY2, Body=encode(photo_like(), "PNG"))
+    counts = index_handler(indexer)(event("s3_put.json"), None)
+    assert counts == {"indexed": 2, "not_images": 0, "removed": 0, "skipped": 0}
+    first = store.get(BUCKET, KEY1)  # the key URL-decoded: spaces, not '+'
+    assert first is not None
+    assert {n: h.hex() for n, h in first.hashes.items()} == SEED
+    assert (first.width, first.height, first.format, first.size) == (640, 480, "jpeg", len(seed))
+    assert first.version == "0123456789abcdef0123456789abcdef"
+    item = aws["dynamodb"].get_item(TableName=TABLE, Key={"id": {"S": f"{BUCKET}/{KEY1}"}})
+    assert item["Item"]["phash"]["N"] == str(imghash.Hash.from_hex(SEED["phash"]).signed)
+    assert item["Item"]["phash_hex"]["S"] == SEED["phash"]
+    assert store.get(BUCKET, KEY2) is not None  # non-ASCII key decoded
+
+
+def test_the_same_event_twice_is_harmless(aws: dict[str, Any], seed: bytes) -> None:
+    indexer, store, _ = make_indexer(aws)
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
+    handler = index_handler(indexer)
+    handler(put_event(KEY1, len(seed)), None)
+    before = store.get(BUCKET, KEY1)
+    handler(put_event(KEY1, len(seed)), None)
+    assert store.get(BUCKET, KEY1) == before
+    assert len(list(store.scan())) == 1
+    older = put_event(KEY1, len(seed), sequencer="0055AED6DCD90281E0")  # late, out of order
+    assert (
+        indexer.store.put(
+            imghash.index.IndexRecord(BUCKET, KEY1, "old", 1, "jimp", sequencer="0" * 31 + "1")
+        )
+        is False
+    )
+    handler(older, None)
+    assert store.get(BUCKET, KEY1) == before
+
+
+def test_delete_event_removes_the_record(aws: dict[str, Any], seed: bytes) -> None:
+    indexer, store, _ = make_indexer(aws)
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
+    handler = index_handler(indexer)
+    handler(put_event(KEY1, len(seed)), None)
+    assert handler(event("s3_delete.json"), None)["removed"] == 1
+    assert store.get(BUCKET, KEY1) is None
+    assert handler(event("s3_delete.json"), None)["removed"] == 0  # again: nothing left
+
+
+def test_a_non_image_is_recorded_with_its_code(aws: dict[str, Any]) -> None:
+    indexer, store, _ = make_indexer(aws)
+    body = b"<!doctype html><html><body>not a picture</body></html>"
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=body)
+    counts = index_handler(indexer)(put_event(KEY1, len(body)), None)
+    assert counts["not_images"] == 1
+    record = store.get(BUCKET, KEY1)
+    assert record is not None
+    assert record.error == "unsupported_image"
+    assert record.hashes == {}
+
+
+def test_oversized_objects_are_not_downloaded(aws: dict[str, Any], corpus: Path) -> None:
+    indexer, store, s3 = make_indexer(aws, Settings(index_prefix="images/", max_bytes=1_000_000))
+    # Over the byte limit by its size in the event: not even a ranged GET.
+    aws["s3"].put_object(Bucket=BUCKET, Key="images/big.jpg", Body=b"\xff\xd8\xff" + b"\0" * 10)
+    index_handler(indexer)(put_event("images/big.jpg", 5_000_000), None)
+    assert store.get(BUCKET, "images/big.jpg").error == "too_large"  # type: ignore[union-attr]
+    assert s3.gets == []
+    # Over the pixel limit by its header: only the header's ranged GET.
+    bomb = (corpus / "bad" / "bomb_40000x40000.png").read_bytes()
+    assert len(bomb) > HEADER_BYTES
+    aws["s3"].put_object(Bucket=BUCKET, Key="images/bomb.png", Body=bomb)
+    index_handler(indexer)(put_event("images/bomb.png", len(bomb)), None)
+    assert store.get(BUCKET, "images/bomb.png").error == "too_large"  # type: ignore[union-attr]
+    assert s3.gets == [("images/bomb.png", f"bytes=0-{HEADER_BYTES - 1}")]
+
+
+def test_keys_outside_the_prefix_are_skipped(aws: dict[str, Any], seed: bytes) -> None:
+    indexer, store, _ = make_indexer(aws)
+    aws["s3"].put_object(Bucket=BUCKET, Key="elsewhere/a.jpg", Body=seed)
+    assert index_handler(indexer)(put_event("elsewhere/a.jpg", len(seed)), None)["skipped"] == 1
+    assert list(store.scan()) == []
+
+
+class FlakyS3:
+    def __init__(self, code: str, status: int) -> None:
+        from botocore.exceptions import ClientError
+
+        self.error = ClientError(
+            {
+                "Error": {"Code": code, "Message": "x"},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            },
+            "GetObject",
+        )
+
+    def get_object(self, **args: Any) -> Any:
+        raise self.error
+
+
+def test_transient_failures_are_raised_for_a_retry(aws: dict[str, Any]) -> None:
+    store = DynamoStore(TABLE, client=aws["dynamodb"])
+    indexer = S3Indexer(store, Settings(), s3=FlakyS3("SlowDown", 503))
+    with pytest.raises(RetryLater, match="SlowDown"):
+        index_handler(indexer)(put_event(KEY1, 100), None)
+    assert list(store.scan()) == []
+
+
+def test_a_vanished_object_is_skipped(aws: dict[str, Any]) -> None:
+    indexer, store, _ = make_indexer(aws)
+    counts = index_handler(indexer)(put_event(KEY1, 100), None)  # never uploaded
+    assert counts["skipped"] == 1
+    assert list(store.scan()) == []
+
+
+def test_batch_operations_backfill(aws: dict[str, Any], seed: bytes) -> None:
+    indexer, store, _ = make_indexer(aws)
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
+    answer = index_handler(indexer)(event("s3_batch.json"), None)
+    assert answer["invocationSchemaVersion"] == "2.0"
+    assert answer["treatMissingKeysAs"] == "PermanentFailure"
+    assert answer["invocationId"] == event("s3_batch.json")["invocationId"]
+    assert [(r["resultCode"], r["resultString"]) for r in answer["results"]] == [
+        ("Succeeded", "indexed"),
+        ("PermanentFailure", "NoSuchKey"),
+    ]
+    record = store.get(BUCKET, KEY1)
+    assert record is not None
+    assert record.hashes["phash"].hex() == SEED["phash"]
+
+
+def resized_copy(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        smaller = image.convert("RGB").resize((400, 300), Image.Resampling.BILINEAR)
+    return encode(smaller, "JPEG", quality=70)
+
+
+def test_search_finds_a_resized_recompressed_copy_only(
+    aws: dict[str, Any], corpus: Path, seed: bytes
+) -> None:
+    indexer, store, _ = make_indexer(aws)
+    photos = ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg", "canon-ixus.jpg", "sony-d700.jpg"]
+    for name in photos:
+        body = (corpus / "photos" / name).read_bytes()
+        key = f"images/{name}"
+        aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=body)
+        index_handler(indexer)(put_event(key, len(body)), None)
+    query = imghash.hash_image(resized_copy(seed))
+    matches, total = SearchService(store).search(
+        query.hashes["phash"], algorithm="phash", max_distance=10, limit=None, profile="jimp"
+    )
+    assert total == len(photos)
+    assert [m["key"] for m in matches] == ["images/DSCN0010.jpg"]
+    assert matches[0]["distance"] <= 4
+
+
+def test_search_snapshot_is_refreshed_after_its_ttl(aws: dict[str, Any], seed: bytes) -> None:
+    indexer, store, _ = make_indexer(aws)
+    now = [1000.0]
+    service = SearchService(store, ttl=60, clock=lambda: now[0])
+    query = imghash.Hash.from_hex(SEED["phash"])
+
+    def found() -> int:
+        return len(
+            service.search(query, algorithm="phash", max_distance=4, limit=None, profile="jimp")[0]
+        )
+
+    assert found() == 0
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
+    index_handler(indexer)(put_event(KEY1, len(seed)), None)
+    now[0] += 59
+    assert found() == 0  # the snapshot is still fresh
+    now[0] += 2
+    assert found() == 1  # rebuilt from the table
+
+
+def load_function(name: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        f"index_test_{name}", ROOT / "functions" / name / "app.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+def test_the_deployed_functions_end_to_end(
+    aws: dict[str, Any], seed: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in AWS: settings from the environment, clients made by the functions themselves.
+    monkeypatch.setenv("IMGHASH_TABLE", TABLE)
+    monkeypatch.setenv("IMGHASH_INDEX_PREFIX", "images/")
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY2, Body=encode(photo_like(), "PNG"))
+    assert load_function("index")(event("s3_put.json"), None)["indexed"] == 2
+
+    from tests.functions.test_handlers import Context
+
+    search = load_function("search")
+    answer = search(event("search_get.json"), Context())
+    body = json.loads(answer["body"])
+    assert answer["statusCode"] == 200, body
+    assert [m["key"] for m in body["data"]["matches"]] == [KEY1]
+    assert body["data"]["matches"][0]["hashes"] == SEED
+    assert body["data"]["indexed"] == 2

@@ -179,4 +179,42 @@ def test_functions_run_python313_on_arm64(template: dict[str, Any]) -> None:
         "functions/hash",
         "functions/compare",
         "functions/meta",
+        "functions/search",
+        "functions/index",
     }
+
+
+def test_each_role_reaches_only_what_it_uses(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+
+    def policies(name: str) -> list[str]:
+        return [next(iter(p)) for p in resources[name]["Properties"].get("Policies", [])]
+
+    for name in ("HashFunction", "CompareFunction", "MetaFunction"):
+        assert policies(name) == [], name
+    assert policies("SearchFunction") == ["DynamoDBReadPolicy"]
+    assert sorted(policies("IndexFunction")) == [
+        "DynamoDBCrudPolicy",
+        "S3ReadPolicy",
+        "SQSSendMessagePolicy",
+    ]
+
+
+def test_index_function_trigger_and_failures(template: dict[str, Any]) -> None:
+    index = template["Resources"]["IndexFunction"]["Properties"]
+    trigger = index["Events"]["Images"]["Properties"]
+    assert trigger["Bucket"] == {"Ref": "ImagesBucket"}
+    assert set(trigger["Events"]) == {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
+    rules = trigger["Filter"]["S3Key"]["Rules"]
+    assert rules == [{"Name": "prefix", "Value": {"Ref": "ImagesPrefix"}}]
+    assert index["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    assert index["ReservedConcurrentExecutions"] >= 1
+    assert index["Environment"]["Variables"]["IMGHASH_TABLE"] == {"Ref": "IndexTable"}
+
+
+def test_table_key_is_the_one_the_store_writes(template: dict[str, Any]) -> None:
+    from imghash.index._dynamodb import TABLE_KEY
+
+    table = template["Resources"]["IndexTable"]["Properties"]
+    assert table["KeySchema"] == TABLE_KEY["KeySchema"]
+    assert table["AttributeDefinitions"] == TABLE_KEY["AttributeDefinitions"]

@@ -13,6 +13,7 @@ import fast_mode
 import handlers
 import imports
 import robustness
+import search
 import server
 import speed
 from common import corpus
@@ -38,6 +39,9 @@ def main() -> None:
     handlers.run()
     print()
     server.run(where)
+    print()
+    search.run()
+    search.cli_throughput(where)
     sys.stdout.flush()
 
 

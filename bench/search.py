@@ -54,70 +54,64 @@ def _ms(times: list[float]) -> tuple[str, str]:
     )
 
 
+def _one(n: int, rng: np.random.Generator) -> tuple[list[list[str]], dict[str, float]]:
+    import faiss
+
+    values, queries = _data(n, rng)
+    start = time.perf_counter()
+    index = HashIndex(values)
+    build = time.perf_counter() - start
+    tables = index._tables
+    memory = values.nbytes + (
+        0 if tables is None else sum(a.nbytes for a in [*tables.order, *tables.offsets])
+    )
+    ours, ours_sets = _timed(lambda q: {p for p, _ in index.search(q, K)}, queries)
+    scan, scan_sets = _timed(lambda q: set(index.scan(q, K)[0].tolist()), queries[:30])
+
+    start = time.perf_counter()
+    flat = faiss.IndexBinaryFlat(64)
+    flat.add(values.view(np.uint8).reshape(n, 8))
+    faiss_build = time.perf_counter() - start
+
+    def faiss_search(q: int) -> set[int]:
+        x = np.array([q], dtype=np.uint64).view(np.uint8).reshape(1, 8)
+        _, _, ids = flat.range_search(x, K + 1)  # FAISS keeps distances < radius
+        return set(ids.tolist())
+
+    fa, fa_sets = _timed(faiss_search, queries[:30])
+    assert ours_sets[:30] == scan_sets == fa_sets, "the three disagree"
+    assert all(len(s) >= PLANTED for s in ours_sets)
+    label = f"10^{len(str(n)) - 1}"
+    flat_mb = f"{values.nbytes / 2**20:.0f} MB"
+    rows = [
+        [
+            label,
+            "imghash HashIndex (multi-index)",
+            *_ms(ours),
+            f"{build:.2f} s",
+            f"{memory / 2**20:.0f} MB",
+        ],
+        [label, "numpy scan (XOR + popcount)", *_ms(scan), "none", flat_mb],
+        [label, "FAISS IndexBinaryFlat, 1 thread", *_ms(fa), f"{faiss_build:.2f} s", flat_mb],
+    ]
+    metrics = {
+        f"p50_ms_{label}": statistics.median(ours) * 1000,
+        f"faiss_p50_ms_{label}": statistics.median(fa) * 1000,
+    }
+    return rows, metrics
+
+
 def run() -> dict[str, float]:
     import faiss
 
     faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(2026)
-    rows = []
+    rows: list[list[str]] = []
     found: dict[str, float] = {}
     for n in (10**6, 10**7):
-        values, queries = _data(n, rng)
-        start = time.perf_counter()
-        index = HashIndex(values)
-        build = time.perf_counter() - start
-        tables = index._tables
-        memory = values.nbytes + (
-            0 if tables is None else sum(a.nbytes for a in [*tables.order, *tables.offsets])
-        )
-
-        ours, ours_sets = _timed(lambda q: {p for p, _ in index.search(q, K)}, queries)
-        scan, scan_sets = _timed(lambda q: set(index.scan(q, K)[0].tolist()), queries[:30])
-
-        start = time.perf_counter()
-        flat = faiss.IndexBinaryFlat(64)
-        flat.add(values.view(np.uint8).reshape(n, 8))
-        faiss_build = time.perf_counter() - start
-
-        def faiss_search(q: int) -> set[int]:
-            x = np.array([q], dtype=np.uint64).view(np.uint8).reshape(1, 8)
-            _, _, ids = flat.range_search(x, K + 1)  # FAISS keeps distances < radius
-            return set(ids.tolist())
-
-        fa, fa_sets = _timed(faiss_search, queries[:30])
-        assert ours_sets[:30] == scan_sets == fa_sets, "the three disagree"
-        assert all(len(s) >= PLANTED for s in ours_sets)
-        label = f"10^{len(str(n)) - 1}"
-        rows.append(
-            [
-                label,
-                "imghash HashIndex (multi-index)",
-                *_ms(ours),
-                f"{build:.2f} s",
-                f"{memory / 2**20:.0f} MB",
-            ]
-        )
-        rows.append(
-            [
-                label,
-                "numpy scan (XOR + popcount)",
-                *_ms(scan),
-                "0",
-                f"{values.nbytes / 2**20:.0f} MB",
-            ]
-        )
-        rows.append(
-            [
-                label,
-                "FAISS IndexBinaryFlat, 1 thread",
-                *_ms(fa),
-                f"{faiss_build:.2f} s",
-                f"{values.nbytes / 2**20:.0f} MB",
-            ]
-        )
-        found[f"p50_ms_{label}"] = statistics.median(ours) * 1000
-        found[f"faiss_p50_ms_{label}"] = statistics.median(fa) * 1000
-        del flat, index, values
+        more, metrics = _one(n, rng)
+        rows += more
+        found.update(metrics)
     print(f"### Search, k = {K}, {QUERIES} queries with {PLANTED} planted neighbours each\n")
     print(table(["hashes", "method", "p50 ms", "p99 ms", "build", "memory"], rows))
     return found

@@ -123,3 +123,14 @@ def test_meta_handler_imports_neither_numpy_nor_pillow() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_seed_example_as_a_base64_query_parameter(corpus: Path) -> None:
+    # A full photo in base64 is far longer than an HTTP server's request line allows,
+    # but the query value path is the same: through the handler it comes out exactly.
+    event = copy.deepcopy(load("hash_get.json"))
+    seed = base64.b64encode((corpus / "photos" / "DSCN0010.jpg").read_bytes()).decode()
+    event["queryStringParameters"] = {"image": "data:image/jpeg;base64," + seed}
+    event["multiValueQueryStringParameters"] = {"image": [event["queryStringParameters"]["image"]]}
+    status, body = invoke(event)
+    assert (status, body["data"]) == (200, SEED)

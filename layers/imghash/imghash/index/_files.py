@@ -7,7 +7,7 @@ from pathlib import Path
 from .._errors import ImghashError
 from .._hashing import read_source
 from .._settings import Settings
-from ._indexer import error_record, record_for
+from ._indexer import ObjectRef
 from ._record import IndexRecord
 from ._store import Store
 
@@ -34,28 +34,10 @@ def index_file(
     known = store.get(FILE_BUCKET, key)
     if known is not None and known.version == version and known.profile == profile:
         return known, False
+    ref = ObjectRef(FILE_BUCKET, key, version, stat.st_size, "", profile)
     try:
-        data = read_source(resolved, settings)
+        record = ref.hashed(read_source(resolved, settings), settings)
     except ImghashError as err:
-        record = error_record(
-            bucket=FILE_BUCKET,
-            key=key,
-            version=version,
-            size=stat.st_size,
-            sequencer="",
-            profile=profile,
-            error=err,
-        )
-    else:
-        record = record_for(
-            data,
-            bucket=FILE_BUCKET,
-            key=key,
-            version=version,
-            size=stat.st_size,
-            sequencer="",
-            profile=profile,
-            settings=settings,
-        )
+        record = ref.failed(err)
     store.put(record)
     return record, True

@@ -2,71 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .._errors import ImghashError
 from .._hashing import hash_image
 from .._settings import Settings
 from ._record import IndexRecord
 
-__all__ = ["record_for"]
+__all__ = ["ObjectRef"]
 
 
-def record_for(
-    data: bytes,
-    *,
-    bucket: str,
-    key: str,
-    version: str,
-    size: int,
-    sequencer: str,
-    profile: str,
-    settings: Settings,
-) -> IndexRecord:
-    """Hash ``data`` into a record; an image error becomes a record with its code."""
-    try:
-        result = hash_image(data, profile=profile, settings=settings)
-    except ImghashError as err:
-        return error_record(
-            bucket=bucket,
-            key=key,
-            version=version,
-            size=size,
-            sequencer=sequencer,
-            profile=profile,
-            error=err,
+@dataclass(frozen=True)
+class ObjectRef:
+    """Which object, which version of it, and how it is to be hashed."""
+
+    bucket: str
+    key: str
+    version: str
+    size: int
+    sequencer: str
+    profile: str
+
+    def hashed(self, data: bytes, settings: Settings) -> IndexRecord:
+        """Hash ``data`` into a record; an image error becomes a record with its code."""
+        try:
+            result = hash_image(data, profile=self.profile, settings=settings)
+        except ImghashError as err:
+            return self.failed(err)
+        return IndexRecord(
+            self.bucket,
+            self.key,
+            self.version,
+            self.size,
+            self.profile,
+            sequencer=self.sequencer,
+            format=result.format,
+            width=result.width,
+            height=result.height,
+            hashes=dict(result.hashes),
+            low_information=result.low_information,
         )
-    return IndexRecord(
-        bucket=bucket,
-        key=key,
-        version=version,
-        size=size,
-        profile=profile,
-        sequencer=sequencer,
-        format=result.format,
-        width=result.width,
-        height=result.height,
-        hashes=dict(result.hashes),
-        low_information=result.low_information,
-    )
 
-
-def error_record(
-    *,
-    bucket: str,
-    key: str,
-    version: str,
-    size: int,
-    sequencer: str,
-    profile: str,
-    error: ImghashError,
-) -> IndexRecord:
-    """The record of an object that is not hashed, and why (it is not retried)."""
-    return IndexRecord(
-        bucket=bucket,
-        key=key,
-        version=version,
-        size=size,
-        profile=profile,
-        sequencer=sequencer,
-        error=error.code,
-        error_message=error.message,
-    )
+    def failed(self, error: ImghashError) -> IndexRecord:
+        """The record of an object that is not hashed, and why (it is not retried)."""
+        return IndexRecord(
+            self.bucket,
+            self.key,
+            self.version,
+            self.size,
+            self.profile,
+            sequencer=self.sequencer,
+            error=error.code,
+            error_message=error.message,
+        )

@@ -20,7 +20,7 @@ from .._decode import inspect_header
 from .._errors import ImageTooLarge, ImghashError
 from .._profiles import DEFAULT_PROFILE
 from .._settings import Settings
-from ._indexer import error_record, record_for
+from ._indexer import ObjectRef
 from ._record import IndexRecord, normalise_sequencer
 from ._store import Store
 
@@ -124,6 +124,7 @@ class S3Indexer:
             if obj.size is None:
                 obj = self._head(obj)
             size = obj.size or 0
+            ref = ObjectRef(obj.bucket, obj.key, obj.version, size, obj.sequencer, self.profile)
             try:
                 if size > self.settings.max_bytes:
                     raise ImageTooLarge(
@@ -134,26 +135,9 @@ class S3Indexer:
                 inspect_header(prefix, self.settings)
                 data = prefix if len(prefix) < HEADER_BYTES else self._read(obj, None)
             except ImghashError as err:
-                record = error_record(
-                    bucket=obj.bucket,
-                    key=obj.key,
-                    version=obj.version,
-                    size=size,
-                    sequencer=obj.sequencer,
-                    profile=self.profile,
-                    error=err,
-                )
+                record = ref.failed(err)
             else:
-                record = record_for(
-                    data,
-                    bucket=obj.bucket,
-                    key=obj.key,
-                    version=obj.version,
-                    size=size,
-                    sequencer=obj.sequencer,
-                    profile=self.profile,
-                    settings=self.settings,
-                )
+                record = ref.hashed(data, self.settings)
         except ObjectGone:
             log.info("object gone before indexing: s3://%s/%s", obj.bucket, obj.key)
             return None

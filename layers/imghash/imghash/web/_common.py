@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fastapi import Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -16,7 +17,31 @@ if TYPE_CHECKING:
     from .._fetch import Fetcher
     from .._hashing import HashResult
 
-__all__ = ["checked_options", "hash_source", "settings_of"]
+__all__ = [
+    "ALGORITHM",
+    "FAST",
+    "PROFILE",
+    "checked_options",
+    "hash_options",
+    "hash_source",
+    "settings_of",
+]
+
+ALGORITHM = "ahash, dhash, phash, all (default) or a comma list"
+PROFILE = "jimp (default, the reference values) or imagehash (the imagehash library's)"
+FAST = "let the JPEG decoder scale down first: faster, a bit or two may differ"
+
+
+def hash_options(
+    algorithm: str | None = Query(None, description=ALGORITHM),
+    profile: str | None = Query(None, description=PROFILE),
+    fast: bool = Query(False, description=FAST),
+) -> None:
+    """Declares (for validation and the docs) the options every hashing route takes.
+
+    The values themselves are read with the body's fields by ``read_inputs``, since a
+    POST may carry them in multipart or JSON as well as in the query.
+    """
 
 
 def settings_of(request: Request) -> Settings:

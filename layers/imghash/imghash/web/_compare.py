@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .._compare import compare
 from .._errors import InvalidRequest
-from ._common import checked_options, hash_source, settings_of
+from ._common import checked_options, hash_options, hash_source, settings_of
 from ._envelope import CompareEnvelope, error_responses, ok_response
-from ._hash import ALGORITHM, FAST, PROFILE
 from ._inputs import RequestInputs, read_inputs
 
 __all__ = ["router"]
@@ -85,9 +84,7 @@ async def get_compare(
     url2: str | None = Query(None, description="second image URL"),
     image1: str | None = Query(None, description="first image in base64"),
     image2: str | None = Query(None, description="second image in base64"),
-    algorithm: str | None = Query(None, description=ALGORITHM),
-    profile: str | None = Query(None, description=PROFILE),
-    fast: bool = Query(False, description=FAST),
+    _: None = Depends(hash_options),
 ) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))
 
@@ -101,8 +98,6 @@ async def get_compare(
 )
 async def post_compare(
     request: Request,
-    algorithm: str | None = Query(None, description=ALGORITHM),
-    profile: str | None = Query(None, description=PROFILE),
-    fast: bool = Query(False, description=FAST),
+    _: None = Depends(hash_options),
 ) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))

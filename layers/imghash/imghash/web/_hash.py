@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ._common import checked_options, hash_source, settings_of
+from ._common import checked_options, hash_options, hash_source, settings_of
 from ._envelope import HashEnvelope, error_responses, ok_response
 from ._inputs import RequestInputs, read_inputs
 
@@ -15,9 +15,6 @@ __all__ = ["router"]
 router = APIRouter(tags=["Hash"])
 MESSAGE = "Perceptual hash of an image"
 ERRORS = error_responses(400, 401, 413, 415, 429, 500, 502, 504)
-ALGORITHM = "ahash, dhash, phash, all (default) or a comma list"
-PROFILE = "jimp (default, the reference values) or imagehash (the imagehash library's)"
-FAST = "let the JPEG decoder scale down first: faster, a bit or two may differ"
 
 POST_BODY = {
     "requestBody": {
@@ -74,9 +71,7 @@ async def get_hash(
     request: Request,
     url: str | None = Query(None, description="image URL (http or https)"),
     image: str | None = Query(None, description="image bytes in base64, data: URI allowed"),
-    algorithm: str | None = Query(None, description=ALGORITHM),
-    profile: str | None = Query(None, description=PROFILE),
-    fast: bool = Query(False, description=FAST),
+    _: None = Depends(hash_options),
 ) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))
 
@@ -90,8 +85,6 @@ async def get_hash(
 )
 async def post_hash(
     request: Request,
-    algorithm: str | None = Query(None, description=ALGORITHM),
-    profile: str | None = Query(None, description=PROFILE),
-    fast: bool = Query(False, description=FAST),
+    _: None = Depends(hash_options),
 ) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))

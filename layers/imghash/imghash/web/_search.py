@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -11,10 +13,12 @@ from .._compare import LIKELY_SAME_MAX_DISTANCE
 from .._errors import InvalidRequest
 from .._hashvalue import Hash
 from .._profiles import resolve_profile
-from ._common import hash_source, settings_of
+from ._common import FAST, hash_source, settings_of
 from ._envelope import MetaEnvelope, error_responses, ok_response
-from ._hash import FAST
 from ._inputs import Options, RequestInputs, read_inputs
+
+if TYPE_CHECKING:
+    from ..index import SearchService
 
 __all__ = ["router"]
 
@@ -70,7 +74,7 @@ def _whole(inputs: RequestInputs, name: str, default: int, low: int, high: int) 
     return int(raw)
 
 
-def _service(request: Request):  # type: ignore[no-untyped-def]
+def _service(request: Request) -> SearchService:
     service = getattr(request.app.state, "search", None)
     if service is None:  # built on first use: the store may be a file or a table
         from ..index import SearchService, store_from_settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import subprocess
 import sys
@@ -11,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
+from PIL import Image
 
 import imghash
 from tests.helpers import encode, photo_like
@@ -346,9 +349,14 @@ def test_search_answers_from_the_index_made_by_the_cli(
 
 
 def resized(data: bytes) -> bytes:
-    import io
-
-    from PIL import Image
-
     with Image.open(io.BytesIO(data)) as image:
         return encode(image.convert("RGB").resize((320, 240)), "JPEG", quality=70)
+
+
+def test_multipart_base64_text_field_over_a_megabyte(base: str) -> None:
+    noisy = np.random.default_rng(5).integers(0, 256, (700, 700, 3), dtype=np.uint8)
+    data = encode(Image.fromarray(noisy, "RGB"), "PNG")
+    text = base64.b64encode(data).decode()
+    assert len(text) > 1_100_000
+    answer = ok(httpx.post(base + "/v1/hash", files={"image": (None, text)}))
+    assert answer == imghash.hash_image(data).hex()

@@ -90,3 +90,10 @@ def test_generation_moves_with_writes(store: Store) -> None:
     assert second != first
     store.put(record())  # not a write
     assert store.generation() == second
+
+
+def test_another_profile_is_a_new_write(store: Store) -> None:
+    assert store.put(record())
+    again = IndexRecord("bucket", "a b/ç.jpg", "v1", 1234, "imagehash", hashes=HASHES)
+    assert store.put(again)
+    assert store.get("bucket", "a b/ç.jpg").profile == "imagehash"  # type: ignore[union-attr]

@@ -203,3 +203,14 @@ def test_missing_file_and_folder(tmp_path: pytest.TempPathFactory) -> None:
         imghash.hash_image(tmp_path / "nope.png")  # type: ignore[operator]
     with pytest.raises(imghash.InvalidRequest, match="folder"):
         imghash.hash_image(tmp_path)  # type: ignore[arg-type]
+
+
+def test_an_extreme_side_is_refused_from_the_header() -> None:
+    # 70,000 x 1 is far under the pixel limit, but no side may pass 65,535 pixels.
+    with pytest.raises(ImageTooLarge, match="no side may be longer than 65,535"):
+        decode(png_header_only(70_000, 1), Settings())
+
+
+def test_special_files_are_refused(tmp_path: pytest.TempPathFactory) -> None:
+    with pytest.raises(imghash.InvalidRequest, match="not a regular file"):
+        imghash.hash_image("/dev/zero")

@@ -280,3 +280,61 @@ def test_trickling_upstream_hits_the_total_deadline() -> None:
         with pytest.raises(UpstreamTimeout):
             Fetcher(LOCAL).fetch(base + "/drip")
         assert time.monotonic() - started < 2.5
+
+
+def test_redirect_hops_share_one_deadline() -> None:
+    def slow_redirect(h: BaseHTTPRequestHandler) -> None:
+        time.sleep(0.4)
+        redirect_to("/slow")(h)
+
+    with upstream({"/slow": slow_redirect}) as base:
+        started = time.monotonic()
+        with pytest.raises((UpstreamTimeout, UpstreamError)):
+            Fetcher(LOCAL).fetch(base + "/slow")  # 4 hops of 0.4 s against a 1 s budget
+        assert time.monotonic() - started < 1.5
+
+
+def test_a_hanging_resolver_is_cut_at_the_deadline() -> None:
+    def hang(host: str, port: int) -> list[str]:
+        time.sleep(3)
+        return [PUBLIC]
+
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        Fetcher(Settings(fetch_timeout=0.5), resolve=hang).fetch("http://slow-dns.example/a.jpg")
+    assert time.monotonic() - started < 1.5
+
+
+def test_cookies_do_not_cross_redirects() -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1:
+            return httpx.Response(
+                302,
+                headers={
+                    "location": "http://other.example/b.jpg",
+                    "set-cookie": "session=secret; Path=/",
+                },
+            )
+        return httpx.Response(200, content=b"image")
+
+    fetcher = Fetcher(
+        Settings(), resolve=lambda host, port: [PUBLIC], transport=httpx.MockTransport(handle)
+    )
+    assert fetcher.fetch("http://first.example/a.jpg") == b"image"
+    assert "cookie" not in {k.lower() for k in seen[1].headers}
+
+
+def test_international_names_are_sent_as_punycode() -> None:
+    fake = Recorder([[PUBLIC]])
+    fake.fetcher().fetch("https://bücher.example/a.jpg")
+    assert fake.lookups == ["xn--bcher-kva.example"]
+    assert fake.requests[0].headers["host"] == "xn--bcher-kva.example"
+
+
+def test_ipv6_literal_host_header_is_bracketed() -> None:
+    fake = Recorder([[]])
+    fake.fetcher().fetch("http://[2606:4700:4700::1111]/a.jpg")
+    assert fake.requests[0].headers["host"] == "[2606:4700:4700::1111]"

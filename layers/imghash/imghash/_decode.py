@@ -18,7 +18,7 @@ from ._errors import ImageTooLarge, UnsupportedImage
 from ._formats import FORMATS, sniff
 from ._settings import Settings
 
-__all__ = ["DecodedImage", "decode", "heif_available", "inspect_header", "upright"]
+__all__ = ["MAX_SIDE", "DecodedImage", "decode", "heif_available", "inspect_header", "upright"]
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,19 @@ def inspect_header(prefix: bytes, settings: Settings) -> str:
     return fmt
 
 
+#: Longest side accepted, whatever the pixel count: a 50,000,000 x 1 image is within
+#: the pixel limit but would make the resizer walk fifty million source steps.
+MAX_SIDE = 65_535
+
+
 def _check_size(size: tuple[int, int], settings: Settings) -> None:
     width, height = size
     if width < 1 or height < 1:
         raise UnsupportedImage(f"the image header declares an empty size {width}x{height}")
+    if max(width, height) > MAX_SIDE:
+        raise ImageTooLarge(
+            f"the image is {width}x{height}; no side may be longer than {MAX_SIDE:,} pixels"
+        )
     if width * height > settings.max_pixels:
         raise ImageTooLarge(
             f"the image is {width}x{height} = {width * height:,} pixels; "

@@ -13,6 +13,8 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -107,13 +109,26 @@ class Fetcher:
             headers={"User-Agent": "imghash", "Accept": "image/*"},
         ) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                got = self._get(client, self._check(url), deadline)
+                client.cookies.clear()  # nothing one host set may reach the next
+                got = self._get(client, self._check(url, deadline), deadline)
                 if isinstance(got, bytes):
                     return got
                 url = got
         raise UpstreamError(f"the URL redirected more than {MAX_REDIRECTS} times")
 
-    def _check(self, url: str) -> _Target:
+    def _timeout_error(self) -> UpstreamTimeout:
+        return UpstreamTimeout(
+            "the server behind the URL did not send the image within "
+            f"{self.settings.fetch_timeout:g} s"
+        )
+
+    def _remaining(self, deadline: float) -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise self._timeout_error()
+        return left
+
+    def _check(self, url: str, deadline: float) -> _Target:
         if len(url) > MAX_URL_LENGTH:
             raise InvalidRequest(f"the URL is longer than {MAX_URL_LENGTH} characters")
         try:
@@ -127,16 +142,31 @@ class Fetcher:
         host = (parts.hostname or "").rstrip(".")
         if not host:
             raise InvalidRequest("the URL has no host")
+        if not host.isascii():
+            try:  # an internationalised name: its ASCII (punycode) form is what DNS knows
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise InvalidRequest(f"the URL's host {host!r} is not a valid name") from None
         if parts.username is not None or parts.password is not None:
             raise FetchBlocked("URLs with credentials (user:password@) are not fetched")
         port = port or (443 if scheme == "https" else 80)
         if port not in ALLOWED_PORTS and not self.settings.allow_private_urls:
             allowed = ", ".join(str(p) for p in sorted(ALLOWED_PORTS))
             raise FetchBlocked(f"port {port} is not allowed; use one of {allowed}")
-        address = self._checked_address(host, port)
+        address = self._checked_address(host, port, deadline)
         return _Target(url, scheme, host, port, address)
 
-    def _checked_address(self, host: str, port: int) -> str:
+    def _lookup(self, host: str, port: int, deadline: float) -> list[str]:
+        """The resolver's answer, within the fetch's time (getaddrinfo has no timeout)."""
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            return pool.submit(self.resolve, host, port).result(self._remaining(deadline))
+        except FutureTimeout:
+            raise self._timeout_error() from None
+        finally:
+            pool.shutdown(wait=False)
+
+    def _checked_address(self, host: str, port: int, deadline: float) -> str:
         try:
             literal: Address | None = ipaddress.ip_address(host)
         except ValueError:
@@ -145,7 +175,8 @@ class Fetcher:
             found = [literal]
         else:
             try:
-                found = [ipaddress.ip_address(a.split("%")[0]) for a in self.resolve(host, port)]
+                answer = self._lookup(host, port, deadline)
+                found = [ipaddress.ip_address(a.split("%")[0]) for a in answer]
             except (OSError, UnicodeError, ValueError):
                 raise UpstreamError(f"the host {host!r} could not be resolved") from None
         if not found:
@@ -167,19 +198,25 @@ class Fetcher:
         if parts.query:
             path += "?" + parts.query
         default = 443 if target.scheme == "https" else 80
-        host_header = target.host if target.port == default else f"{target.host}:{target.port}"
+        name = f"[{target.host}]" if ":" in target.host else target.host
+        host_header = name if target.port == default else f"{name}:{target.port}"
+        left = self._remaining(deadline)
         request = client.build_request(
             "GET",
             f"{target.scheme}://{ip}:{target.port}{path}",
             headers={"Host": host_header},
             extensions={"sni_hostname": target.host},
+            timeout=httpx.Timeout(left, connect=min(CONNECT_TIMEOUT, left)),
         )
         try:
             response = client.send(request, stream=True)
-        except httpx.TimeoutException:
+        except httpx.ConnectTimeout:
             raise UpstreamTimeout(
-                f"the server behind the URL did not answer within {CONNECT_TIMEOUT:g} s"
+                f"the server behind the URL did not accept a connection within "
+                f"{CONNECT_TIMEOUT:g} s"
             ) from None
+        except httpx.TimeoutException:
+            raise self._timeout_error() from None
         except httpx.HTTPError as err:
             raise UpstreamError(
                 f"could not connect to the server behind the URL ({type(err).__name__})"
@@ -211,17 +248,10 @@ class Fetcher:
                     raise UpstreamError(
                         f"the server behind the URL sent more than {limit:,} bytes, the limit"
                     )
-                if time.monotonic() > deadline:
-                    raise UpstreamTimeout(
-                        "the server behind the URL did not send the image within "
-                        f"{self.settings.fetch_timeout:g} s"
-                    )
+                self._remaining(deadline)
                 chunks.append(chunk)
         except httpx.TimeoutException:
-            raise UpstreamTimeout(
-                "the server behind the URL did not send the image within "
-                f"{self.settings.fetch_timeout:g} s"
-            ) from None
+            raise self._timeout_error() from None
         except httpx.HTTPError as err:
             raise UpstreamError(
                 f"the server behind the URL broke off the transfer ({type(err).__name__})"

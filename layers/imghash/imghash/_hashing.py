@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,20 +51,26 @@ def read_source(source: Source, settings: Settings) -> bytes:
         return bytes(source)
     path = Path(source)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
             raise InvalidRequest(f"{path} is a folder, not an image file")
-        if size > settings.max_bytes:
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidRequest(f"{path} is not a regular file")
+        if info.st_size > settings.max_bytes:
             raise ImageTooLarge(
-                f"{path} is {size:,} bytes; the limit is {settings.max_bytes:,} bytes"
+                f"{path} is {info.st_size:,} bytes; the limit is {settings.max_bytes:,} bytes"
             )
-        return path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(settings.max_bytes + 1)  # the file may grow while we read
     except FileNotFoundError:
         raise InvalidRequest(f"no such file: {path}") from None
     except PermissionError:
         raise InvalidRequest(f"cannot read {path}: permission denied") from None
-    except IsADirectoryError:
-        raise InvalidRequest(f"{path} is a folder, not an image file") from None
+    except OSError as err:
+        raise InvalidRequest(f"cannot read {path}: {err.strerror or type(err).__name__}") from None
+    if len(data) > settings.max_bytes:
+        raise ImageTooLarge(f"{path} is over the limit of {settings.max_bytes:,} bytes")
+    return data
 
 
 def hash_image(

@@ -245,14 +245,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImghashError as err:
         sys.stderr.write(f"imghash: {err.message} ({err.code})\n")
         return 1
-    except (OSError, sqlite3.Error) as err:
-        sys.stderr.write(f"imghash: {err}\n")
-        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 1
+    except (OSError, sqlite3.Error) as err:
+        sys.stderr.write(f"imghash: {err}\n")
         return 1
 
 

@@ -18,8 +18,11 @@ TABLE_KEY: dict[str, Any] = {
 }
 
 _ALGORITHMS = ("ahash", "dhash", "phash")
-# The write rule of every store: a later event, or another version at the same point.
-_NEWER = "attribute_not_exists(id) OR sequencer < :s OR (sequencer = :s AND version <> :v)"
+# The write rule of every store (see _store.supersedes).
+_NEWER = (
+    "attribute_not_exists(id) OR sequencer < :s "
+    "OR (sequencer = :s AND (version <> :v OR profile <> :p))"
+)
 
 
 def _default_client() -> Any:
@@ -76,6 +79,7 @@ class DynamoStore:
                 ExpressionAttributeValues={
                     ":s": {"S": record.sequencer},
                     ":v": {"S": record.version},
+                    ":p": {"S": record.profile},
                 },
             )
         except self.client.exceptions.ConditionalCheckFailedException:

@@ -53,10 +53,9 @@ class _Tables:
             counts = np.bincount(sub, minlength=1 << _PART_BITS)
             self.offsets.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
 
-    def candidates(self, query: int, radius: int) -> tuple[Positions, int]:
-        """Positions whose some substring is within ``radius`` (with repeats), and their count."""
+    def candidates(self, query: int, radius: int) -> Positions:
+        """Positions with some substring within ``radius`` of the query's (with repeats)."""
         found = []
-        total = 0
         ball = _ball(radius)
         for part in range(_PARTS):
             probes = ((query >> (64 - _PART_BITS * (part + 1))) & 0xFFFF) ^ ball
@@ -65,14 +64,13 @@ class _Tables:
             count = int(lengths.sum())
             if count == 0:
                 continue
-            total += count
             ends = np.cumsum(lengths)
             # positions starts[i] .. starts[i] + lengths[i] for every probe, in one gather
             index = np.arange(count, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
             found.append(self.order[part][index])
         if not found:
-            return np.empty(0, dtype=np.intp), 0
-        return np.concatenate(found).astype(np.intp), total
+            return np.empty(0, dtype=np.intp)
+        return np.concatenate(found).astype(np.intp)
 
     def candidate_count(self, query: int, radius: int) -> int:
         ball = _ball(radius)
@@ -126,7 +124,7 @@ class HashIndex:
         tables = self._tables
         radius = k // _PARTS
         if tables is not None and tables.candidate_count(query, radius) * 4 < self.values.size:
-            candidates, _ = tables.candidates(query, radius)
+            candidates = tables.candidates(query, radius)
             distances = np.bitwise_count(self.values[candidates] ^ np.uint64(query))
             keep = distances <= k
             positions, first = np.unique(candidates[keep], return_index=True)

@@ -42,7 +42,7 @@ _COLUMNS = (
     "low_information, error, error_message, ahash, dhash, phash, ahash_hex, dhash_hex, phash_hex"
 )
 
-# The write rule of every store: a later event, or another version at the same point.
+# The write rule of every store (see _store.supersedes).
 _UPSERT = f"""
 INSERT INTO records ({_COLUMNS}) VALUES ({", ".join("?" * 19)})
 ON CONFLICT (bucket, key) DO UPDATE SET
@@ -54,7 +54,8 @@ ON CONFLICT (bucket, key) DO UPDATE SET
     phash = excluded.phash, ahash_hex = excluded.ahash_hex, dhash_hex = excluded.dhash_hex,
     phash_hex = excluded.phash_hex
 WHERE excluded.sequencer > records.sequencer
-   OR (excluded.sequencer = records.sequencer AND excluded.version != records.version)
+   OR (excluded.sequencer = records.sequencer
+       AND (excluded.version != records.version OR excluded.profile != records.profile))
 """
 
 

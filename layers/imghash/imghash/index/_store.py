@@ -30,12 +30,13 @@ class Store(Protocol):
 
 
 def supersedes(new: IndexRecord, old: IndexRecord | None) -> bool:
-    """The write rule every adapter applies: a later event, or another version of the same."""
+    """The write rule every adapter applies: a later event, or at the same point another
+    version of the object, or the same version hashed with another profile."""
     if old is None:
         return True
     if new.sequencer != old.sequencer:
         return new.sequencer > old.sequencer
-    return new.version != old.version
+    return new.version != old.version or new.profile != old.profile
 
 
 class MemoryStore:

@@ -1,4 +1,4 @@
-"""``python -m imghash.web``: the local server (``make serve``), one uvicorn process."""
+"""``python -m imghash.web``: the local server (``make serve``) under uvicorn."""
 
 from __future__ import annotations
 
@@ -24,18 +24,18 @@ def main() -> None:
         settings = Settings.from_environ()
     except ImghashError as err:
         parser.error(err.message)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     import uvicorn
 
     from ._app import create_app
 
     print(f"imghash: serving http://{args.host}:{args.port}  (docs at /docs)", flush=True)
-    uvicorn.run(
-        create_app(settings=settings),
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-    )
+    common = {"host": args.host, "port": args.port, "log_level": "warning", "access_log": False}
+    if args.workers > 1:  # each worker process builds its own app from the same environment
+        uvicorn.run("imghash.web._app:create_app", factory=True, workers=args.workers, **common)
+    else:
+        uvicorn.run(create_app(settings=settings), **common)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ PROFILE = "jimp (default, the reference values) or imagehash (the imagehash libr
 FAST = "let the JPEG decoder scale down first: faster, a bit or two may differ"
 
 
-def hash_options(
+async def hash_options(
     algorithm: str | None = Query(None, description=ALGORITHM),
     profile: str | None = Query(None, description=PROFILE),
     fast: bool = Query(False, description=FAST),

@@ -119,6 +119,30 @@ class CompareEnvelope(BaseModel):
     success: bool = Field(examples=[True])
 
 
+class Match(BaseModel):
+    bucket: str = Field(examples=["imghash-images-123456789012"])
+    key: str = Field(examples=["images/holiday photos/DSCN0010.jpg"])
+    distance: int = Field(examples=[0])
+    hashes: HashData
+    width: int | None = Field(None, examples=[640])
+    height: int | None = Field(None, examples=[480])
+
+
+class SearchData(BaseModel):
+    query: dict[str, Any]
+    matches: list[Match]
+    count: int
+    indexed: int
+
+
+class SearchEnvelope(BaseModel):
+    data: SearchData
+    meta: Meta
+    status: str = Field(examples=["ok"])
+    message: str = Field(examples=["Indexed images near the query"])
+    success: bool = Field(examples=[True])
+
+
 class MetaEnvelope(BaseModel):
     data: dict[str, Any]
     meta: Meta

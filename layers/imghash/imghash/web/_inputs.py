@@ -102,9 +102,18 @@ def decode_base64(text: str, name: str, settings: Settings) -> bytes:
         raise InvalidRequest(f"{name} is not valid base64") from None
 
 
-def body_limit(settings: Settings) -> int:
-    """Largest request body: two images in base64 (compare), plus room for the rest."""
-    return 2 * math.ceil(settings.max_bytes * 4 / 3) + 64 * 1024
+_FORMS = ("multipart/form-data", "application/json", "application/x-www-form-urlencoded")
+
+
+def body_limit(settings: Settings, kind: str = "multipart/form-data") -> int:
+    """Largest request body of a content type, known before a byte of it is read.
+
+    A form may carry two images (compare), as files or in base64; a raw body is one
+    image, so it is held to the image limit itself.
+    """
+    if kind in _FORMS:
+        return 2 * math.ceil(settings.max_bytes * 4 / 3) + 64 * 1024
+    return settings.max_bytes
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -132,8 +141,9 @@ async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
 
 async def _multipart(request: Request, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
     try:
+        # A base64 text field may be as large as the body itself (Starlette's 1 MB default).
         form = await MultiPartParser(
-            request.headers, _once(body), max_files=4, max_fields=20
+            request.headers, _once(body), max_files=4, max_fields=20, max_part_size=len(body) + 1
         ).parse()
     except MultiPartException as err:
         raise InvalidRequest(f"the multipart body is malformed ({err.message})") from None
@@ -181,8 +191,8 @@ async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
     fields = dict(request.query_params)
     if request.method != "POST":
         return RequestInputs(fields, {}, None)
-    body = await _read_body(request, body_limit(settings))
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await _read_body(request, body_limit(settings, kind))
     if kind == "multipart/form-data":
         form_fields, files = await _multipart(request, body)
         return RequestInputs({**form_fields, **fields}, files, None)

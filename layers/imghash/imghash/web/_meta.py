@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -18,7 +20,16 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["Meta"])
 
-ENDPOINTS = ["GET /v1/hash", "POST /v1/hash", "GET /v1/compare", "POST /v1/compare", "GET /v1/meta"]
+#: Every endpoint of the service (each function mounts some of them).
+ENDPOINTS = [
+    "GET /v1/hash",
+    "POST /v1/hash",
+    "GET /v1/compare",
+    "POST /v1/compare",
+    "GET /v1/search",
+    "POST /v1/search",
+    "GET /v1/meta",
+]
 
 
 @router.get(
@@ -45,7 +56,7 @@ async def get_meta(request: Request) -> JSONResponse:
         "algorithms": {a.name: a.summary for a in ALGORITHMS.values()},
         "profiles": {p.name: p.summary for p in PROFILES.values()},
         "default_profile": DEFAULT_PROFILE,
-        "formats": sorted(FORMATS),
+        "formats": sorted(f for f in FORMATS if f != "heif" or find_spec("pillow_heif")),
         "likely_same": {
             "rule": "every compared algorithm within its distance",
             "max_distance": dict(LIKELY_SAME_MAX_DISTANCE),

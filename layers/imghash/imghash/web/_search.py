@@ -14,7 +14,7 @@ from .._errors import InvalidRequest
 from .._hashvalue import Hash
 from .._profiles import resolve_profile
 from ._common import FAST, hash_source, settings_of
-from ._envelope import MetaEnvelope, error_responses, ok_response
+from ._envelope import SearchEnvelope, error_responses, ok_response
 from ._inputs import Options, RequestInputs, read_inputs
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
 @router.get(
     "/v1/search",
     summary="Find indexed images near an image or a hash",
-    response_model=MetaEnvelope,
+    response_model=SearchEnvelope,
     responses=ERRORS,
 )
 async def get_search(
@@ -156,7 +156,7 @@ async def get_search(
 @router.post(
     "/v1/search",
     summary="Find indexed images near an uploaded image",
-    response_model=MetaEnvelope,
+    response_model=SearchEnvelope,
     responses=ERRORS,
     openapi_extra=POST_BODY,
 )
@@ -165,5 +165,7 @@ async def post_search(
     algorithm: str | None = Query(None, description="ahash, dhash or phash (default)"),
     max_distance: int | None = Query(None, ge=0, le=16, description="largest distance"),
     limit: int | None = Query(None, ge=1, le=MAX_LIMIT, description="at most this many"),
+    profile: str | None = Query(None, description="the profile the index was built with"),
+    fast: bool = Query(False, description=FAST),
 ) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))

@@ -60,20 +60,21 @@ def jimp_grey(rgb: Image.Image) -> Image.Image:
         [(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(whole, flags.size)]
     )
     spots = spots[flags[spots] != 0]
-    if spots.size > _FEW_SPOTS:
+    if spots.size * _PIXELS_PER_SPOT > flags.size:
         return _regrey_many(rgb, high, spots)
     source = cast("PixelAccess", rgb.load())
     target = cast("PixelAccess", high.load())
     width = rgb.width
     for spot in spots.tolist():
         xy = (spot % width, spot // width)
-        r, g, b = cast(tuple[int, int, int], source[xy])
+        r, g, b = source[xy]  # type: ignore[misc]
         target[xy] = _double_grey(r, g, b)
     return high
 
 
-#: Above this many pixels to recompute, reading all of the RGB once is cheaper.
-_FEW_SPOTS = 10_000
+#: Recomputing one pixel through Pillow's pixel access costs about as much as copying
+#: this many pixels of RGB out at once: beyond that share, read all of the RGB.
+_PIXELS_PER_SPOT = 256
 
 
 def _regrey_many(rgb: Image.Image, high: Image.Image, spots: npt.NDArray[np.intp]) -> Image.Image:

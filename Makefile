@@ -46,8 +46,10 @@ lint: setup  ## ruff, and mypy --strict on the package
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: setup  ## benchmarks: speed against the peers, robustness, import time
+bench: setup  ## benchmarks: speed against the peers, robustness, imports, server, search
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } \
+		|| echo "bench: could not install wrk (Debian's package); the server rows are skipped"
 	$(BIN)/python bench/run.py
 
 clean:  ## remove the virtual environment and caches

@@ -178,3 +178,30 @@ def test_url_sources_use_the_safe_fetcher(images: Path) -> None:
         assert json_lines(allowed.stdout.decode()) == [
             {"source": base + "/a.png", **imghash.hash_image(data).hex()}
         ]
+
+
+def test_progress_bar_on_a_terminal(images: Path) -> None:
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    try:
+        done = subprocess.run(
+            [str(IMGHASH), "hash", "--json", str(images)],
+            stderr=child_fd,
+            stdout=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+        os.close(child_fd)
+        shown = os.read(main_fd, 4096).decode()
+    finally:
+        os.close(main_fd)
+    assert done.returncode == 0
+    assert "\r[" in shown
+    assert "] 2/2" in shown
+    assert len(json_lines(done.stdout.decode())) == 2
+
+
+def test_no_progress_bar_when_not_a_terminal(images: Path) -> None:
+    done = run("hash", "--json", str(images))
+    assert done.stderr == b""

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler
 import httpx
 import pytest
 
-from imghash import FetchBlocked, Settings, UpstreamError, UpstreamTimeout
+from imghash import FetchBlocked, InvalidRequest, Settings, UpstreamError, UpstreamTimeout
 from imghash._fetch import Fetcher, is_public_address, system_resolve
 from tests.servers import redirect_to, send_bytes, upstream
 
@@ -338,3 +338,54 @@ def test_ipv6_literal_host_header_is_bracketed() -> None:
     fake = Recorder([[]])
     fake.fetcher().fetch("http://[2606:4700:4700::1111]/a.jpg")
     assert fake.requests[0].headers["host"] == "[2606:4700:4700::1111]"
+
+
+def test_a_server_that_keeps_sending_continue_is_cut_at_the_deadline() -> None:
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            while not stop.is_set():
+                try:
+                    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = listener.getsockname()[1]
+    started = time.monotonic()
+    try:
+        with pytest.raises(UpstreamTimeout):
+            Fetcher(LOCAL).fetch(f"http://127.0.0.1:{port}/a.jpg")
+        assert time.monotonic() - started < 1.6
+    finally:
+        stop.set()
+        listener.close()
+
+
+@pytest.mark.parametrize("url", ["http://example.com/a\x01.jpg", "http://example.com/a b.jpg"])
+def test_control_characters_are_refused(url: str) -> None:
+    with pytest.raises(InvalidRequest, match="control characters"):
+        Recorder([[PUBLIC]]).fetcher().fetch(url)
+
+
+def test_a_malformed_redirect_is_an_upstream_error() -> None:
+    fake = Recorder([[PUBLIC]], status=302, headers={"location": "http://[x/"})
+    with pytest.raises(UpstreamError, match="malformed redirect"):
+        fake.fetcher().fetch("http://images.example.com/a.jpg")
+
+
+def test_uts46_names_and_trailing_dots() -> None:
+    fake = Recorder([[PUBLIC]])
+    fake.fetcher().fetch("https://faß.example./a.jpg")
+    assert fake.lookups == ["xn--fa-hia.example"]
+    assert fake.requests[0].extensions["sni_hostname"] == "xn--fa-hia.example"

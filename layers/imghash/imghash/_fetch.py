@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import idna
 
 from ._errors import FetchBlocked, InvalidRequest, UpstreamError, UpstreamTimeout
 from ._settings import Settings
@@ -99,21 +99,48 @@ class Fetcher:
         self.transport = transport
 
     def fetch(self, url: str) -> bytes:
-        """The body of ``url`` (after at most three checked redirects), or an ImghashError."""
+        """The body of ``url`` (after at most three checked redirects), or an ImghashError.
+
+        The whole fetch (DNS, every hop, the body) runs in a daemon thread that is
+        given up on at the deadline: httpx's timeouts are per read, and neither a
+        server that keeps sending ``100 Continue`` nor a hanging ``getaddrinfo``
+        may hold the caller past it.
+        """
         deadline = time.monotonic() + self.settings.fetch_timeout
-        with httpx.Client(
+        client = httpx.Client(
             transport=self.transport,
             follow_redirects=False,
             trust_env=False,  # no proxies or netrc credentials from the environment
             timeout=httpx.Timeout(self.settings.fetch_timeout, connect=CONNECT_TIMEOUT),
             headers={"User-Agent": "imghash", "Accept": "image/*"},
-        ) as client:
-            for _ in range(MAX_REDIRECTS + 1):
-                client.cookies.clear()  # nothing one host set may reach the next
-                got = self._get(client, self._check(url, deadline), deadline)
-                if isinstance(got, bytes):
-                    return got
-                url = got
+        )
+        outcome: list[bytes | BaseException] = []
+
+        def work() -> None:
+            try:
+                outcome.append(self._follow(client, url, deadline))
+            except BaseException as err:  # handed to the caller's thread below
+                outcome.append(err)
+
+        worker = threading.Thread(target=work, name="imghash-fetch", daemon=True)
+        worker.start()
+        worker.join(self.settings.fetch_timeout)
+        if not outcome:
+            client.close()  # unblocks the worker's socket, if it is in one
+            raise self._timeout_error()
+        client.close()
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _follow(self, client: httpx.Client, url: str, deadline: float) -> bytes:
+        for _ in range(MAX_REDIRECTS + 1):
+            client.cookies.clear()  # nothing one host set may reach the next
+            got = self._get(client, self._check(url, deadline), deadline)
+            if isinstance(got, bytes):
+                return got
+            url = got
         raise UpstreamError(f"the URL redirected more than {MAX_REDIRECTS} times")
 
     def _timeout_error(self) -> UpstreamTimeout:
@@ -131,6 +158,8 @@ class Fetcher:
     def _check(self, url: str, deadline: float) -> _Target:
         if len(url) > MAX_URL_LENGTH:
             raise InvalidRequest(f"the URL is longer than {MAX_URL_LENGTH} characters")
+        if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+            raise InvalidRequest("the URL holds spaces or control characters; percent-encode them")
         try:
             parts = urlsplit(url)
             port = parts.port
@@ -139,14 +168,15 @@ class Fetcher:
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
             raise FetchBlocked(f"only http and https URLs are fetched, not {scheme or 'none'!r}")
-        host = (parts.hostname or "").rstrip(".")
+        host = parts.hostname or ""
+        if not host.isascii():
+            try:  # an internationalised name: its ASCII form (IDNA 2008, UTS #46) for DNS
+                host = idna.encode(host, uts46=True).decode("ascii")
+            except (idna.IDNAError, UnicodeError):
+                raise InvalidRequest(f"the URL's host {host!r} is not a valid name") from None
+        host = host.rstrip(".")
         if not host:
             raise InvalidRequest("the URL has no host")
-        if not host.isascii():
-            try:  # an internationalised name: its ASCII (punycode) form is what DNS knows
-                host = host.encode("idna").decode("ascii")
-            except UnicodeError:
-                raise InvalidRequest(f"the URL's host {host!r} is not a valid name") from None
         if parts.username is not None or parts.password is not None:
             raise FetchBlocked("URLs with credentials (user:password@) are not fetched")
         port = port or (443 if scheme == "https" else 80)
@@ -155,16 +185,6 @@ class Fetcher:
             raise FetchBlocked(f"port {port} is not allowed; use one of {allowed}")
         address = self._checked_address(host, port, deadline)
         return _Target(url, scheme, host, port, address)
-
-    def _lookup(self, host: str, port: int, deadline: float) -> list[str]:
-        """The resolver's answer, within the fetch's time (getaddrinfo has no timeout)."""
-        pool = ThreadPoolExecutor(max_workers=1)
-        try:
-            return pool.submit(self.resolve, host, port).result(self._remaining(deadline))
-        except FutureTimeout:
-            raise self._timeout_error() from None
-        finally:
-            pool.shutdown(wait=False)
 
     def _checked_address(self, host: str, port: int, deadline: float) -> str:
         try:
@@ -175,7 +195,8 @@ class Fetcher:
             found = [literal]
         else:
             try:
-                answer = self._lookup(host, port, deadline)
+                self._remaining(deadline)
+                answer = self.resolve(host, port)  # bounded by the fetch's own deadline
                 found = [ipaddress.ip_address(a.split("%")[0]) for a in answer]
             except (OSError, UnicodeError, ValueError):
                 raise UpstreamError(f"the host {host!r} could not be resolved") from None
@@ -201,19 +222,22 @@ class Fetcher:
         name = f"[{target.host}]" if ":" in target.host else target.host
         host_header = name if target.port == default else f"{name}:{target.port}"
         left = self._remaining(deadline)
-        request = client.build_request(
-            "GET",
-            f"{target.scheme}://{ip}:{target.port}{path}",
-            headers={"Host": host_header},
-            extensions={"sni_hostname": target.host},
-            timeout=httpx.Timeout(left, connect=min(CONNECT_TIMEOUT, left)),
-        )
+        connect = min(CONNECT_TIMEOUT, left)
+        try:
+            request = client.build_request(
+                "GET",
+                f"{target.scheme}://{ip}:{target.port}{path}",
+                headers={"Host": host_header},
+                extensions={"sni_hostname": target.host},
+                timeout=httpx.Timeout(left, connect=connect),
+            )
+        except httpx.InvalidURL:
+            raise InvalidRequest("the URL is malformed") from None
         try:
             response = client.send(request, stream=True)
         except httpx.ConnectTimeout:
             raise UpstreamTimeout(
-                f"the server behind the URL did not accept a connection within "
-                f"{CONNECT_TIMEOUT:g} s"
+                f"the server behind the URL did not accept a connection within {connect:.3g} s"
             ) from None
         except httpx.TimeoutException:
             raise self._timeout_error() from None
@@ -223,7 +247,12 @@ class Fetcher:
             ) from None
         try:
             if response.status_code in _REDIRECTS and "location" in response.headers:
-                return urljoin(target.url, response.headers["location"])
+                try:
+                    return urljoin(target.url, response.headers["location"])
+                except ValueError:
+                    raise UpstreamError(
+                        "the server behind the URL sent a malformed redirect"
+                    ) from None
             if not 200 <= response.status_code < 300:
                 raise UpstreamError(
                     f"the server behind the URL answered HTTP {response.status_code}"

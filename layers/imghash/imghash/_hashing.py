@@ -68,6 +68,8 @@ def read_source(source: Source, settings: Settings) -> bytes:
         raise InvalidRequest(f"cannot read {path}: permission denied") from None
     except OSError as err:
         raise InvalidRequest(f"cannot read {path}: {err.strerror or type(err).__name__}") from None
+    except ValueError:  # e.g. a NUL byte in the path
+        raise InvalidRequest(f"{str(path)!r} is not a valid file path") from None
     if len(data) > settings.max_bytes:
         raise ImageTooLarge(f"{path} is over the limit of {settings.max_bytes:,} bytes")
     return data

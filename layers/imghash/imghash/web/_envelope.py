@@ -90,12 +90,17 @@ class HashData(BaseModel):
     phash: str | None = Field(None, examples=["4edbd88c49eaf808"])
 
 
-class HashEnvelope(BaseModel):
-    data: HashData
+class _Answer(BaseModel):
+    """What every successful answer carries besides its data."""
+
     meta: Meta
     status: str = Field(examples=["ok"])
-    message: str = Field(examples=["Perceptual hash of an image"])
+    message: str
     success: bool = Field(examples=[True])
+
+
+class HashEnvelope(_Answer):
+    data: HashData
 
 
 class AlgorithmFigures(BaseModel):
@@ -111,12 +116,8 @@ class CompareData(BaseModel):
     low_information: dict[str, bool]
 
 
-class CompareEnvelope(BaseModel):
+class CompareEnvelope(_Answer):
     data: CompareData
-    meta: Meta
-    status: str = Field(examples=["ok"])
-    message: str = Field(examples=["Compare two images"])
-    success: bool = Field(examples=[True])
 
 
 class Match(BaseModel):
@@ -135,20 +136,12 @@ class SearchData(BaseModel):
     indexed: int
 
 
-class SearchEnvelope(BaseModel):
+class SearchEnvelope(_Answer):
     data: SearchData
-    meta: Meta
-    status: str = Field(examples=["ok"])
-    message: str = Field(examples=["Indexed images near the query"])
-    success: bool = Field(examples=[True])
 
 
-class MetaEnvelope(BaseModel):
+class MetaEnvelope(_Answer):
     data: dict[str, Any]
-    meta: Meta
-    status: str = Field(examples=["ok"])
-    message: str = Field(examples=["Meta"])
-    success: bool = Field(examples=[True])
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -360,3 +360,12 @@ def test_multipart_base64_text_field_over_a_megabyte(base: str) -> None:
     assert len(text) > 1_100_000
     answer = ok(httpx.post(base + "/v1/hash", files={"image": (None, text)}))
     assert answer == imghash.hash_image(data).hex()
+
+
+def test_a_flat_image_says_so(base: str) -> None:
+    flat = encode(Image.new("RGB", (64, 48), (90, 90, 90)), "PNG")
+    data = ok(httpx.post(base + "/v1/hash", content=flat))
+    assert data["low_information"] is True
+    assert "low_information" not in ok(
+        httpx.post(base + "/v1/hash", content=encode(photo_like(), "PNG"))
+    )

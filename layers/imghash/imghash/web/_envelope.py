@@ -88,6 +88,9 @@ class HashData(BaseModel):
     ahash: str | None = Field(None, examples=["fcfffff310100000"])
     dhash: str | None = Field(None, examples=["313c156666e4e584"])
     phash: str | None = Field(None, examples=["4edbd88c49eaf808"])
+    low_information: bool | None = Field(
+        None, description="present, and true, for a flat image whose bits are noise"
+    )
 
 
 class _Answer(BaseModel):

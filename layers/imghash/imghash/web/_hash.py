@@ -58,7 +58,10 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     options = checked_options(request, inputs.options())
     source = inputs.image("url", "image", settings_of(request))
     result = await hash_source(request, source, options)
-    return ok_response(request, result.hex(), MESSAGE)
+    data: dict[str, object] = dict(result.hex())
+    if result.low_information:  # said only when true: the data stays the seed's hashes
+        data["low_information"] = True
+    return ok_response(request, data, MESSAGE)
 
 
 @router.get(

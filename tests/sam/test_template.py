@@ -16,16 +16,18 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import need
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def sam() -> Path:
-    path = os.environ.get("IMGHASH_SAM")
-    if not path:
-        pytest.skip(
-            "IMGHASH_SAM is not set: run the suite through `make test`, which installs the SAM CLI"
-        )
+    path = os.environ.get("IMGHASH_SAM", "")
+    need(
+        bool(path),
+        "IMGHASH_SAM is not set: run the suite through `make test`, which installs the SAM CLI",
+    )
     return Path(path)
 
 

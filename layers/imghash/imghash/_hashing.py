@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._algorithms import ALGORITHMS, resolve_algorithms
-from ._decode import decode
-from ._errors import ImageTooLarge, InvalidRequest, UnsupportedImage
+from ._decode import decode, decoder_failures
+from ._errors import ImageTooLarge, InvalidRequest
 from ._hashvalue import Hash
 from ._profiles import resolve_profile
 from ._settings import Settings, get_settings
@@ -95,15 +95,11 @@ def hash_image(
     settings = settings or get_settings()
     data = read_source(source, settings)
     decoded = decode(data, settings, draft_side=FAST_MIN_SIDE if fast else None)
-    try:
+    # Pillow may still decode lazily, or fail to convert an exotic mode, in here.
+    with decoder_failures(decoded.format, f"image (mode {decoded.image.mode})"):
         pixels = prof.prepare(decoded)
         hashes = {a.name: a.compute(pixels.thumbnail(a.width, a.height), prof.name) for a in chosen}
         flatness = pixels.flatness()
-    except (OSError, ValueError) as err:  # pixel conversions of exotic modes
-        raise UnsupportedImage(
-            f"the {decoded.format.upper()} image (mode {decoded.image.mode}) could not be "
-            f"converted to pixels ({type(err).__name__})"
-        ) from None
     return HashResult(
         hashes=hashes,
         profile=prof.name,

@@ -18,7 +18,7 @@ PORT ?= 3000
 .PHONY: help setup serve test test-full lint bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
 setup: $(STAMP) $(SAM_STAMP)  ## create .venv (imghash editable, dev tools) and .venv-sam; idempotent
 

@@ -15,11 +15,7 @@ SAM_VERSION := 1.170.0
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-<<<<<<< HEAD
-.PHONY: help setup serve test lint bench fuzz clean
-=======
-.PHONY: help setup serve test test-full lint bench clean
->>>>>>> main
+.PHONY: help setup serve test test-full lint bench fuzz clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10

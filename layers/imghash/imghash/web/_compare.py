@@ -52,6 +52,11 @@ POST_BODY = {
                         "profile": {"type": "string"},
                         "fast": {"type": "boolean"},
                     },
+                    # Each image exactly once: by URL or in base64.
+                    "allOf": [
+                        {"oneOf": [{"required": ["url1"]}, {"required": ["image1"]}]},
+                        {"oneOf": [{"required": ["url2"]}, {"required": ["image2"]}]},
+                    ],
                 }
             },
         },
@@ -75,6 +80,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
 @router.get(
     "/v1/compare",
     summary="Compare two images (by URL or base64)",
+    description="Each image is required, given once: `url1` or `image1`, and `url2` or `image2`.",
     response_model=CompareEnvelope,
     responses=ERRORS,
 )

@@ -47,6 +47,8 @@ POST_BODY = {
                         "profile": {"type": "string"},
                         "fast": {"type": "boolean"},
                     },
+                    # Exactly one image: by URL or in base64.
+                    "oneOf": [{"required": ["url"]}, {"required": ["image"]}],
                 }
             },
         },
@@ -65,6 +67,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
 @router.get(
     "/v1/hash",
     summary="Hash an image (by URL or base64)",
+    description="Give exactly one of `url` and `image`: one of them is required.",
     response_model=HashEnvelope,
     responses=ERRORS,
 )

@@ -163,6 +163,8 @@ def _json_fields(body: bytes) -> dict[str, str]:
         parsed: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the JSON body is not valid JSON") from None
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise InvalidRequest("the JSON body is nested too deeply; send a flat object") from None
     if not isinstance(parsed, dict):
         raise InvalidRequest("the JSON body must be an object")
     fields = {}

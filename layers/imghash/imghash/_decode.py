@@ -12,10 +12,13 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from ._errors import ImageTooLarge, UnsupportedImage
 from ._formats import FORMATS, sniff
+from ._jpeg import decode_rgb
 from ._settings import Settings
 
 __all__ = ["MAX_SIDE", "DecodedImage", "decode", "heif_available", "inspect_header", "upright"]
@@ -25,12 +28,24 @@ __all__ = ["MAX_SIDE", "DecodedImage", "decode", "heif_available", "inspect_head
 class DecodedImage:
     """The first frame of an image, decoded, as stored (orientation not yet applied)."""
 
+    #: The frame as Pillow opened it: loaded, unless ``rgb`` holds the pixels instead.
     image: Image.Image
     format: str
     width: int
     height: int
     #: EXIF orientation tag (1 to 8), 1 when absent or unreadable.
     orientation: int
+    #: The pixels of a colour JPEG decoded straight into numpy ((height, width, 3) uint8).
+    rgb: npt.NDArray[np.uint8] | None = None
+
+    @property
+    def mode(self) -> str:
+        """Pillow's mode of the frame (``RGB`` for ``rgb``)."""
+        return self.image.mode
+
+    def pillow(self) -> Image.Image:
+        """The frame as a loaded Pillow image."""
+        return self.image if self.rgb is None else Image.fromarray(self.rgb, "RGB")
 
 
 @lru_cache(maxsize=1)
@@ -144,6 +159,9 @@ def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) ->
     orientation = _orientation(image)
     if draft_side is not None and fmt == "jpeg":
         image.draft(image.mode, (draft_side, draft_side))
+    rgb = decode_rgb(data, image) if fmt == "jpeg" else None
+    if rgb is not None:
+        return DecodedImage(image, fmt, width, height, orientation, rgb)
     try:
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
@@ -168,4 +186,5 @@ _TRANSPOSE = {
 def upright(decoded: DecodedImage) -> Image.Image:
     """The frame turned by its EXIF orientation, as Jimp does on read."""
     method = _TRANSPOSE.get(decoded.orientation)
-    return decoded.image if method is None else decoded.image.transpose(method)
+    image = decoded.pillow()
+    return image if method is None else image.transpose(method)

@@ -101,7 +101,7 @@ def hash_image(
         flatness = pixels.flatness()
     except (OSError, ValueError) as err:  # pixel conversions of exotic modes
         raise UnsupportedImage(
-            f"the {decoded.format.upper()} image (mode {decoded.image.mode}) could not be "
+            f"the {decoded.format.upper()} image (mode {decoded.mode}) could not be "
             f"converted to pixels ({type(err).__name__})"
         ) from None
     return HashResult(

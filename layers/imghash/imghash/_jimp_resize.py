@@ -222,15 +222,6 @@ class GreyPlanes:
         return self._sums[targets]
 
 
-def _integral_prefix(plan: _AreaPlan) -> npt.NDArray[np.intp]:
-    """Per output, how many leading steps weigh exactly 1 on consecutive source pixels."""
-    weight, index = plan.weight, plan.index
-    ones = (weight == 1) & (index == index[0] + np.arange(index.shape[0])[:, None])
-    stop = np.vstack([ones, np.zeros((1, ones.shape[1]), dtype=np.bool_)])
-    first_not_one: npt.NDArray[np.intp] = np.argmin(stop, axis=0)
-    return first_not_one
-
-
 #: Most uint8 values a uint16 sum can hold without overflow (255 * 257 = 65535).
 _UINT16_RUN = 257
 
@@ -249,11 +240,9 @@ class _ColumnSums:
         bounds = {0}
         for target in targets:
             if target < width:
-                plan = _area_plan(width, target, 4)
-                prefix = _integral_prefix(plan)
-                starts = plan.index[0]
-                bounds.update(starts[prefix > 0].tolist())
-                bounds.update((starts + prefix)[prefix > 0].tolist())
+                for entries in _runs(width, target, 4):
+                    if entries[0][2] == 1:  # the output starts with a run of weight 1
+                        bounds.update(entries[0][:2])
         self.bounds = np.array(sorted(bounds), dtype=np.intp)
         lanes = padded.shape[1]
         self.prefix = np.zeros((self.bounds.size, lanes), dtype=np.uint32)
@@ -279,34 +268,96 @@ def _opaque_width_pass(
 ) -> npt.NDArray[np.float64]:
     """The width pass of an opaque image: ``_area_pass`` on the columns, fused.
 
-    Each output starts from the exact sum of its leading run of weight-1 pixels (from the
-    shared column sums); only the steps after that run (a fractional last weight, or every
-    step of an output whose first weight is fractional) are added one by one in float32,
-    in Jimp's order. Returns (dst, lanes) float64, as ``_area_pass`` does.
+    An output whose first steps weigh 1 starts from the exact sum of that run (from the
+    column sums shared by every target width) and adds its few remaining steps (usually
+    one fractional weight) one by one. The outputs whose first weight is fractional are
+    summed step by step, all of them at once, as ``_area_pass`` does. All in float32, in
+    Jimp's order.
     """
     padded = planes.padded_columns
     n = padded.shape[0] - 1
     plan = _area_plan(n, dst, 4)
-    prefix = _integral_prefix(plan)
+    runs = _runs(n, dst, 4)
     acc = np.zeros((dst, padded.shape[1]), dtype=F32)
-    summed = np.flatnonzero(prefix > 0)
-    if summed.size:
-        start = plan.index[0][summed]
-        runs = planes.column_sums(targets).run(start, start + prefix[summed])
-        acc[summed] = runs  # exact: below 2^24
-    steps = (plan.index != n).sum(axis=0)  # padding steps read the zero row at n
-    for k in range(int(steps.max())):
-        active = np.flatnonzero((prefix <= k) & (k < steps))
-        if not active.size:
-            continue
-        rows = padded[plan.index[k][active]]
-        weights = plan.weight[k][active]
-        if np.all(weights == 1):
+    summed = [j for j, entries in enumerate(runs) if entries[0][2] == 1]
+    if summed:
+        first = np.array([runs[j][0][0] for j in summed], dtype=np.intp)
+        stop = np.array([runs[j][0][1] for j in summed], dtype=np.intp)
+        acc[summed] = planes.column_sums(targets).run(first, stop)  # exact: below 2^24
+        for j in summed:
+            for first_row, stop_row, weight in runs[j][1:]:
+                for row in range(first_row, stop_row):
+                    acc[j] = (acc[j] + padded[row] * weight).astype(F32)
+    stepped = np.setdiff1d(np.arange(dst), summed)
+    if stepped.size:
+        acc[stepped] = _stepwise(padded, plan, stepped)
+    scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
+    return acc.astype(F64) * scale[:, None]
+
+
+def _stepwise(
+    padded: npt.NDArray[np.uint8], plan: _AreaPlan, outputs: npt.NDArray[np.intp]
+) -> npt.NDArray[np.float32]:
+    """Float32 sums of ``outputs``, all of them one step at a time (padding adds zero)."""
+    index, weight = plan.index[:, outputs], plan.weight[:, outputs]
+    acc = np.zeros((outputs.size, padded.shape[1]), dtype=F32)
+    for k in range(index.shape[0]):
+        rows = padded[index[k]]
+        if np.all(weight[k] == 1):
             # Weight 1 on an integer pixel: a float32 add rounds exactly as JS's
             # `float32 += double` does, the double sum being exact.
-            acc[active] += rows
+            np.add(acc, rows, out=acc)
         else:
-            acc[active] = (acc[active] + rows * weights[:, None]).astype(F32)
+            acc = (acc + rows * weight[k][:, None]).astype(F32)
+    return acc
+
+
+@lru_cache(maxsize=256)
+def _runs(src: int, dst: int, stride: int) -> tuple[tuple[tuple[int, int, float], ...], ...]:
+    """Per output, its steps as (first, last + 1, weight): a run of weight-1 steps on
+    consecutive source rows is one entry (weight 1.0); any other step is an entry alone."""
+    plan = _area_plan(src, dst, stride)
+    outputs = []
+    for j in range(dst):
+        entries: list[tuple[int, int, float]] = []
+        for i, w in zip(plan.index[:, j].tolist(), plan.weight[:, j].tolist(), strict=True):
+            if i == src:
+                break  # padding
+            if w == 1 and entries and entries[-1][2] == 1 and entries[-1][1] == i:
+                entries[-1] = (entries[-1][0], i + 1, 1.0)
+            else:
+                entries.append((i, i + 1, w))
+        outputs.append(tuple(entries))
+    return tuple(outputs)
+
+
+def _sequential_pass(
+    values: Array,
+    dst: int,
+    stride: int,
+    start: npt.NDArray[np.float32] | None = None,
+    started: frozenset[int] = frozenset(),
+) -> npt.NDArray[np.float64]:
+    """``_area_pass`` without alpha, one output at a time, each in Jimp's order.
+
+    ``values`` is (n, lanes), uint8 or float32. A run of weight-1 steps is added by
+    ``np.add.accumulate`` in float32, which adds row after row in order (never pairwise):
+    each addition rounds as JS's `float32 += double` does, the double sum of a float32 and
+    a pixel being exact. Other steps multiply in double, as the JS does, and round the sum
+    to float32. Outputs in ``started`` begin from ``start`` in place of their first run.
+    """
+    n, lanes = values.shape
+    plan = _area_plan(n, dst, stride)
+    acc = np.zeros((dst, lanes), dtype=F32) if start is None else start
+    for j, entries in enumerate(_runs(n, dst, stride)):
+        total = acc[j]
+        for first, stop, weight in entries[1:] if j in started else entries:
+            if weight == 1 and stop - first > 1:
+                stacked = np.concatenate([total[None], values[first:stop]])
+                total = np.add.accumulate(stacked, axis=0, dtype=F32)[-1]
+            else:
+                total = (total + values[first].astype(F64) * weight).astype(F32)
+        acc[j] = total
     scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
     return acc.astype(F64) * scale[:, None]
 
@@ -360,6 +411,8 @@ def resize_grey(
 
     if src_h < height:
         return _round_half_up(_linear_pass(np.asarray(values), height))
+    if alpha_values is None:
+        return _round_half_up(_sequential_pass(np.asarray(values), height, width * 4))
     out, _ = _area_pass(
         _padded(np.asarray(values)),
         None if alpha_values is None else _padded(np.asarray(alpha_values)),

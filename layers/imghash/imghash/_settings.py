@@ -77,6 +77,9 @@ class Settings:
     index_ttl: float = 60.0
     #: Only keys under this prefix are indexed (``IMGHASH_INDEX_PREFIX``).
     index_prefix: str = ""
+    #: The origin browsers may call the API from, or ``*``; empty means no CORS headers
+    #: (``IMGHASH_CORS_ORIGIN``; the SAM template's CorsOrigin).
+    cors_origin: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +97,7 @@ class Settings:
             table_name=env.get("IMGHASH_TABLE", "").strip(),
             index_ttl=_float(env, "IMGHASH_INDEX_TTL", cls.index_ttl, 0.0),
             index_prefix=env.get("IMGHASH_INDEX_PREFIX", ""),
+            cors_origin=env.get("IMGHASH_CORS_ORIGIN", "").strip(),
         )
 
 

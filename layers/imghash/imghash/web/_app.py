@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,10 +30,13 @@ from .._settings import Settings
 from ._docs import document, new_app
 from ._envelope import UNAUTHORIZED, error_response, internal_error_message, request_id_of
 
-__all__ = ["ROUTES", "create_app"]
+__all__ = ["CORS_HEADERS", "ROUTES", "create_app"]
 
 #: Route groups an app can mount, by name, with the module holding each router.
 ROUTES = {"hash": "._hash", "compare": "._compare", "meta": "._meta", "search": "._search"}
+
+#: Request headers a browser may send across origins (template.yaml's Cors allows the same).
+CORS_HEADERS = ("content-type", "x-api-key")
 
 log = logging.getLogger("imghash.access")
 
@@ -203,6 +207,17 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(_Access, settings=settings)
+    if settings.cors_origin:
+        # Outside the key check: a browser's preflight carries no key, and a 401 needs
+        # the header as much as an answer does.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[settings.cors_origin],
+            allow_methods=["GET", "POST"],
+            allow_headers=list(CORS_HEADERS),
+            expose_headers=["x-request-id"],
+            max_age=600,
+        )
     app.openapi = lambda: document(app, settings)  # type: ignore[method-assign]
     _quiet_logger()
     return app

@@ -15,10 +15,10 @@ SAM_VERSION := 1.170.0
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: help setup serve test lint bench clean
+.PHONY: help setup serve test test-full lint bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
 setup: $(STAMP) $(SAM_STAMP)  ## create .venv (imghash editable, dev tools) and .venv-sam; idempotent
 
@@ -40,6 +40,9 @@ serve: setup  ## run the API locally on HOST:PORT (default 127.0.0.1:3000)
 
 test: setup  ## run the whole test suite (SAM checks included)
 	IMGHASH_SAM=$(abspath $(SAM_VENV)/bin/sam) SAM_CLI_TELEMETRY=0 $(BIN)/python -m pytest
+
+test-full: setup  ## the long campaigns make test samples: every generated pattern, exact arithmetic
+	IMGHASH_FULL=1 $(BIN)/python -m pytest tests/unit/test_unstable.py tests/corpus/test_imagehash_parity.py
 
 lint: setup  ## ruff, and mypy --strict on the package
 	$(BIN)/ruff check .

@@ -157,6 +157,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "rate_limited (at the gateway)",
         500: "internal_error",
         502: "upstream_error: the URL's server failed or sent too much",
+        503: "index_not_found or index_corrupt: the local index is not built yet, or damaged",
         504: "upstream_timeout: the URL's server did not answer in time",
     }
     return {s: {"model": ErrorEnvelope, "description": described[s]} for s in statuses}

@@ -24,7 +24,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["Search"])
 MESSAGE = "Indexed images near the query"
-ERRORS = error_responses(400, 401, 413, 415, 429, 500, 502, 504)
+ERRORS = error_responses(400, 401, 413, 415, 429, 500, 502, 503, 504)
 ALGORITHMS = ("ahash", "dhash", "phash")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
@@ -77,11 +77,12 @@ def _whole(inputs: RequestInputs, name: str, default: int, low: int, high: int) 
 def _service(request: Request) -> SearchService:
     service = getattr(request.app.state, "search", None)
     if service is None:  # built on first use: the store may be a file or a table
+        # Read-only: a missing index file is the 503 index_not_found, never a new empty one.
         from ..index import SearchService, store_from_settings
 
         settings = settings_of(request)
         service = request.app.state.search = SearchService(
-            store_from_settings(settings), ttl=settings.index_ttl
+            store_from_settings(settings, read_only=True), ttl=settings.index_ttl
         )
     return service
 

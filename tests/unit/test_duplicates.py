@@ -41,10 +41,11 @@ def oracle(paths: list[str], max_distance: int | None) -> list[tuple[list[str], 
         if ra.low_information or rb.low_information:
             continue
         distances = {n: ra.hashes[n] - rb.hashes[n] for n in ra.hashes}
+        verdict = imghash.compare(ra, rb)
         if max_distance is None:
-            match = imghash.compare(ra, rb).likely_same
+            match = verdict.likely_same
         else:
-            match = distances["phash"] <= max_distance
+            match = distances["phash"] <= max_distance and "phash" in verdict.decided_by
         if match:
             pairs.add((a, b, tuple(sorted(distances.items()))))
     sets = [{p} for p in sorted(hashed)]

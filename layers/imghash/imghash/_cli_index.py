@@ -139,10 +139,12 @@ def _indexed(
         console.emit({"source": source, "indexed": hashed, **hashes})
 
 
-def _query(source: str, args: argparse.Namespace, settings: Settings) -> Hash:
+def _query(source: str, args: argparse.Namespace, settings: Settings) -> tuple[Hash, int]:
+    """The query's hash, and how many of its bits are rounding noise (0 for a given hash)."""
     if _HEX.match(source) and not Path(source).exists():
-        return Hash.from_hex(source)
-    return hash_one(source, options_of(args, settings, algorithms="all")).hashes[args.algorithm]
+        return Hash.from_hex(source), 0
+    result = hash_one(source, options_of(args, settings, algorithms="all"))
+    return result.hashes[args.algorithm], result.unstable_bits.get(args.algorithm, 0)
 
 
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -151,7 +153,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     console = Console(args)
     k = _distance(args)
     try:
-        query = _query(args.source, args, settings)
+        query, unstable = _query(args.source, args, settings)
     except ImghashError as err:
         console.report(args.source, err.to_dict())
         return EXIT_FAILED
@@ -165,17 +167,19 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             match["missing"] = is_missing(match["key"])
             missing += match["missing"]
     if args.json:
-        console.emit(
-            {
-                "query": {
-                    "source": args.source,
-                    "algorithm": args.algorithm,
-                    "hash": query.hex(),
-                    "max_distance": k,
-                },
-                "matches": matches,
-                "indexed": total,
-            }
+        said: dict[str, Any] = {
+            "source": args.source,
+            "algorithm": args.algorithm,
+            "hash": query.hex(),
+            "max_distance": k,
+        }
+        if unstable:
+            said["unstable_bits"] = unstable
+        console.emit({"query": said, "matches": matches, "indexed": total})
+    elif unstable:
+        console.note(
+            f"note: {unstable} of the query's {args.algorithm} bits are rounding "
+            "noise (a pattern's exactly-zero frequencies): its matches are unreliable"
         )
     for match in matches if not args.json else []:
         where = (

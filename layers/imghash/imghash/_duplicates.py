@@ -57,7 +57,8 @@ def group_duplicates(
     ``max_distance`` None: two images match when they are likely the same (every
     algorithm within its limit, see :func:`imghash.compare`); a number K: when
     ``algorithm``'s hashes are within K bits. Groups are the connected sets of
-    matches, sorted by their first path; flat images (``low_information``) match nothing.
+    matches, sorted by their first path; flat images (``low_information``) match nothing,
+    nor, with K, images whose ``algorithm`` bits are noise (see ``Comparison.decided_by``).
     """
     from .index import HashIndex  # numpy's search; loaded only when grouping
 
@@ -79,9 +80,11 @@ def group_duplicates(
             other = hashed[j][1]
             if j <= i or other.low_information:
                 continue
-            verdict = compare(result, other)
+            verdict = compare(result, other)  # reads flatness and unstable bits
             if max_distance is None and not verdict.likely_same:
                 continue
+            if max_distance is not None and algorithm not in verdict.decided_by:
+                continue  # the algorithm's bits are noise on one side
             pairs.append((i, j, {n: c.distance for n, c in verdict.algorithms.items()}))
             parent[root(j)] = root(i)
     members: dict[int, list[int]] = {}

@@ -62,11 +62,16 @@ def _cmd_hash(args: argparse.Namespace, settings: Settings) -> int:
                 failed += 1
                 console.report(source, outcome.to_dict())
             elif args.json:
-                console.emit({"source": source, **outcome.hex()})
+                console.emit({"source": source, **outcome.hex(), **outcome.signals()})
             else:
                 line = "  ".join(f"{name}={value}" for name, value in outcome.hex().items())
                 flat = "  (low information)" if outcome.low_information else ""
-                console.line(f"{line}  {source}{flat}")
+                noisy = "".join(
+                    f"  ({count} unstable {name} bits)"
+                    for name, count in outcome.unstable_bits.items()
+                    if count
+                )
+                console.line(f"{line}  {source}{flat}{noisy}")
             console.step()
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -97,8 +102,13 @@ def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
         )
     console.line(
         f"average similarity {comparison.average_similarity}, "
-        f"likely same: {'yes' if comparison.likely_same else 'no'}"
+        f"likely same: {'yes' if comparison.likely_same else 'no'} "
+        f"(decided by {', '.join(comparison.decided_by) or 'none'})"
     )
+    for label, unstable in zip(("image1", "image2"), comparison.unstable_bits, strict=True):
+        for name, count in unstable.items():
+            if count:
+                console.line(f"note: {count} of {label}'s {name} bits are rounding noise")
     for label, flat in zip(("image1", "image2"), comparison.low_information, strict=True):
         if flat:
             console.line(f"note: {label} is nearly flat; its hashes carry little information")

@@ -38,8 +38,6 @@ def oracle(paths: list[str], max_distance: int | None) -> list[tuple[list[str], 
     pairs = set()
     for a, b in itertools.combinations(sorted(hashed), 2):
         ra, rb = hashed[a], hashed[b]
-        if ra.low_information or rb.low_information:
-            continue
         distances = {n: ra.hashes[n] - rb.hashes[n] for n in ra.hashes}
         verdict = imghash.compare(ra, rb)
         if max_distance is None:

@@ -57,8 +57,8 @@ def group_duplicates(
     ``max_distance`` None: two images match when they are likely the same (every
     algorithm within its limit, see :func:`imghash.compare`); a number K: when
     ``algorithm``'s hashes are within K bits. Groups are the connected sets of
-    matches, sorted by their first path; flat images (``low_information``) match nothing,
-    nor, with K, images whose ``algorithm`` bits are noise (see ``Comparison.decided_by``).
+    matches, sorted by their first path. A pair matches only on the algorithms that
+    decide for it (``Comparison.decided_by``: not a flat image's, nor noise-decided bits).
     """
     from .index import HashIndex  # numpy's search; loaded only when grouping
 
@@ -74,12 +74,10 @@ def group_duplicates(
 
     pairs: list[tuple[int, int, dict[str, int]]] = []
     for i, (_, result) in enumerate(hashed):
-        if result.low_information:
-            continue
         for j, _found in index.search(result.hashes[algorithm].value, limit):
-            other = hashed[j][1]
-            if j <= i or other.low_information:
+            if j <= i:
                 continue
+            other = hashed[j][1]
             verdict = compare(result, other)  # reads flatness and unstable bits
             if max_distance is None and not verdict.likely_same:
                 continue

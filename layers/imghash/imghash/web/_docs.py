@@ -143,6 +143,13 @@ ERROR_EXAMPLES: dict[int, dict[str, tuple[str, str]]] = {
     },
     500: {"a bug": ("internal_error", internal_error_message(EXAMPLE_META["request_id"]))},
     502: {"upstream failed": ("upstream_error", "the server behind the URL answered HTTP 404")},
+    503: {
+        "no index": (
+            "index_not_found",
+            "there is no index at /home/me/.local/share/imghash/index.db; build one first with "
+            "`imghash index FOLDER` (--db or IMGHASH_DB choose where it goes)",
+        )
+    },
     504: {
         "upstream too slow": (
             "upstream_timeout",
@@ -159,6 +166,7 @@ _WHEN = {
     429: "rate_limited: the usage plan's rate or monthly quota (at the gateway)",
     500: "internal_error: a bug; the message holds the request id to quote",
     502: "upstream_error: the URL's server failed, answered non-2xx, or sent too much",
+    503: "index_not_found or index_corrupt: the local index is not built yet, or damaged",
     504: "upstream_timeout: the URL's server did not answer in time",
 }
 

@@ -75,7 +75,10 @@ EXAMPLE = {
     "count": 1,
     "indexed": 37,
 }
-RESPONSES = {**answer(EXAMPLE, MESSAGE), **error_responses(400, 401, 413, 415, 429, 500, 502, 504)}
+RESPONSES = {
+    **answer(EXAMPLE, MESSAGE),
+    **error_responses(400, 401, 413, 415, 429, 500, 502, 503, 504),
+}
 
 POST_BODY = {
     "parameters": option_parameters(defaults=False, properties=OPTIONS),
@@ -127,11 +130,12 @@ def _whole(inputs: RequestInputs, name: str, default: int, low: int, high: int) 
 def _service(request: Request) -> SearchService:
     service = getattr(request.app.state, "search", None)
     if service is None:  # built on first use: the store may be a file or a table
+        # Read-only: a missing index file is the 503 index_not_found, never a new empty one.
         from ..index import SearchService, store_from_settings
 
         settings = settings_of(request)
         service = request.app.state.search = SearchService(
-            store_from_settings(settings), ttl=settings.index_ttl
+            store_from_settings(settings, read_only=True), ttl=settings.index_ttl
         )
     return service
 

@@ -13,6 +13,8 @@ __all__ = [
     "FetchBlocked",
     "ImageTooLarge",
     "ImghashError",
+    "IndexCorrupt",
+    "IndexMissing",
     "InvalidRequest",
     "Overloaded",
     "RequestTimeout",
@@ -90,4 +92,18 @@ class Overloaded(ImghashError):
     """The local server is at its limit of requests, or of request bytes, at once."""
 
     code = "overloaded"
+    http_status = 503
+
+
+class IndexMissing(ImghashError):
+    """A search was asked of an index that does not exist (it is never created empty)."""
+
+    code = "index_not_found"
+    http_status = 503
+
+
+class IndexCorrupt(ImghashError):
+    """The index file is damaged or is not an index; the fix is to build it again."""
+
+    code = "index_corrupt"
     http_status = 503

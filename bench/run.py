@@ -16,6 +16,7 @@ import pdq_speed
 import robustness
 import search
 import server
+import soak
 import speed
 from common import corpus
 
@@ -42,6 +43,8 @@ def main() -> None:
     handlers.run()
     print()
     server.run(where)
+    print()
+    soak.run(where)
     print()
     search.run()
     search.cli_throughput(where)

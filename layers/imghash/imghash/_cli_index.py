@@ -1,4 +1,4 @@
-"""The index commands of ``imghash``: ``index``, ``search`` and ``dupes`` (DESIGN §8)."""
+"""The index commands of ``imghash``: ``index``, ``search``, ``dupes``, ``rebuild`` (DESIGN §8)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,15 @@ _HEX = re.compile(r"^(0x)?[0-9a-fA-F]{16}$")
 
 
 def _store(args: argparse.Namespace, settings: Settings) -> Any:
-    from .index import SQLiteStore
+    """The index named by --db, else $IMGHASH_DATABASE_URL, else $IMGHASH_DB."""
+    from .index import open_store
 
-    return SQLiteStore(args.db or settings.db_path)
+    return open_store(args.db or settings.index_location, settings)
+
+
+def _where(store: Any) -> str:
+    """Where an index is, for messages (a database URL without its password)."""
+    return str(getattr(store, "location", None) or store.path)
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -58,7 +64,8 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
                 )
         progress.step()
     summary = ", ".join(f"{count} {label}" for label, count in counts.items())
-    sys.stderr.write(f"imghash: {summary}; index {store.path}\n")
+    sys.stderr.write(f"imghash: {summary}; index {_where(store)}\n")
+    store.close()
     return 1 if counts["failed"] or counts["not images"] else 0
 
 
@@ -78,9 +85,17 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     k = _distance(args)
     try:
         query = _query(args.source, args, settings)
-        matches, total = SearchService(_store(args, settings)).search(
-            query, algorithm=args.algorithm, max_distance=k, limit=args.limit, profile=args.profile
-        )
+        store = _store(args, settings)
+        try:
+            matches, total = SearchService(store).search(
+                query,
+                algorithm=args.algorithm,
+                max_distance=k,
+                limit=args.limit,
+                profile=args.profile,
+            )
+        finally:
+            store.close()
     except ImghashError as err:
         tools.report(args.source, err.to_dict(), args)
         return 1
@@ -158,6 +173,27 @@ def _cmd_dupes(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def _cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from .index import PostgresStore
+
+    store = _store(args, settings)
+    if not isinstance(store, PostgresStore):
+        sys.stderr.write(
+            f"imghash: {_where(store)} is not a PostgreSQL index: only those are cut into "
+            "substrings (give --db postgresql://...)\n"
+        )
+        return 2
+    try:
+        layout = store.rebuild(args.substrings)
+    finally:
+        store.close()
+    widths = "/".join(str(w) for w in layout.widths)
+    sys.stderr.write(
+        f"imghash: index {_where(store)}: {layout.substrings} substrings of {widths} bits\n"
+    )
+    return 0
+
+
 def _distance(args: argparse.Namespace) -> int:
     """--max-distance (checked by the parser), else the algorithm's likely-same limit."""
     k = args.max_distance
@@ -169,7 +205,10 @@ def add_index_commands(commands: Any, common: Any) -> dict[str, Any]:
 
     def db(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--db", metavar="PATH", help="the index file (default $IMGHASH_DB, else imghash.db)"
+            "--db",
+            metavar="PATH",
+            help="the index: a SQLite file or a postgresql:// URL "
+            "(default $IMGHASH_DATABASE_URL, else $IMGHASH_DB, else imghash.db)",
         )
 
     def search_options(p: argparse.ArgumentParser) -> None:
@@ -219,4 +258,26 @@ def add_index_commands(commands: Any, common: Any) -> dict[str, Any]:
     common(dupes_cmd, algorithm=False)
     search_options(dupes_cmd)
     dupes_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
-    return {"index": _cmd_index, "search": _cmd_search, "dupes": _cmd_dupes}
+
+    rebuild_cmd = commands.add_parser(
+        "rebuild",
+        help="re-cut a PostgreSQL index's hashes into M substrings",
+        description="Change how many substrings a PostgreSQL index cuts each hash into for "
+        "multi-index search (4 of 16 bits; 3 of 21/22 bits pays off past about 5x10^7 "
+        "hashes). Searches and writes wait while the table is rewritten.",
+    )
+    db(rebuild_cmd)
+    rebuild_cmd.add_argument(
+        "--substrings",
+        type=int,
+        required=True,
+        metavar="M",
+        help="substrings per 64-bit hash, 3..8",
+    )
+    rebuild_cmd.set_defaults(profile=None)
+    return {
+        "index": _cmd_index,
+        "search": _cmd_search,
+        "dupes": _cmd_dupes,
+        "rebuild": _cmd_rebuild,
+    }

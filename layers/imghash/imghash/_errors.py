@@ -13,6 +13,7 @@ __all__ = [
     "FetchBlocked",
     "ImageTooLarge",
     "ImghashError",
+    "IndexUnavailable",
     "InvalidRequest",
     "UnsupportedImage",
     "UpstreamError",
@@ -75,3 +76,10 @@ class UpstreamTimeout(ImghashError):
 
     code = "upstream_timeout"
     http_status = 504
+
+
+class IndexUnavailable(ImghashError):
+    """The index's database cannot be reached or failed (PostgreSQL down, a bad URL)."""
+
+    code = "index_unavailable"
+    http_status = 503

@@ -50,6 +50,21 @@ def _bool(environ: Mapping[str, str], name: str) -> bool:
     raise InvalidRequest(f"{name}={raw!r} must be 1 or 0")
 
 
+#: Substring counts a PostgreSQL index accepts: substrings of 8 to 22 bits, whose probe
+#: sets stay small enough to enumerate.
+SUBSTRINGS = range(3, 9)
+
+
+def _substrings(environ: Mapping[str, str]) -> int | None:
+    name = "IMGHASH_DATABASE_SUBSTRINGS"
+    if not environ.get(name, "").strip():
+        return None
+    value = _int(environ, name, 4, 1)
+    if value not in SUBSTRINGS:
+        raise InvalidRequest(f"{name}={value} is outside {SUBSTRINGS.start}..{SUBSTRINGS.stop - 1}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Limits and switches of the service; every field has a documented default.
@@ -77,6 +92,30 @@ class Settings:
     index_ttl: float = 60.0
     #: Only keys under this prefix are indexed (``IMGHASH_INDEX_PREFIX``).
     index_prefix: str = ""
+    #: A PostgreSQL index, ``postgresql://...``; wins over ``IMGHASH_DB``
+    #: (``IMGHASH_DATABASE_URL``).
+    database_url: str = ""
+    #: Substrings each 64-bit hash is cut into for multi-index search in SQL: 4 (16 bits)
+    #: or 3 (21/22 bits, better past about 5x10^7 rows). None: what the database holds,
+    #: 4 for a new one; a different value needs ``imghash rebuild``
+    #: (``IMGHASH_DATABASE_SUBSTRINGS``).
+    database_substrings: int | None = None
+    #: Most connections the local PostgreSQL pool opens (``IMGHASH_DATABASE_POOL``).
+    database_pool: int = 4
+    #: Aurora through the RDS Data API: the cluster's ARN (``IMGHASH_AURORA_CLUSTER_ARN``),
+    #: the secret of the database user (``IMGHASH_AURORA_SECRET_ARN``) and the database
+    #: (``IMGHASH_AURORA_DATABASE``).
+    aurora_cluster_arn: str = ""
+    aurora_secret_arn: str = ""
+    aurora_database: str = "imghash"
+    #: Running as a Lambda function (``AWS_LAMBDA_FUNCTION_NAME`` set by the runtime): one
+    #: database connection kept across invocations instead of a pool.
+    in_lambda: bool = False
+
+    @property
+    def index_location(self) -> str:
+        """Where the index is: the PostgreSQL URL when there is one, else the SQLite file."""
+        return self.database_url or self.db_path
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +133,13 @@ class Settings:
             table_name=env.get("IMGHASH_TABLE", "").strip(),
             index_ttl=_float(env, "IMGHASH_INDEX_TTL", cls.index_ttl, 0.0),
             index_prefix=env.get("IMGHASH_INDEX_PREFIX", ""),
+            database_url=env.get("IMGHASH_DATABASE_URL", "").strip(),
+            database_substrings=_substrings(env),
+            database_pool=_int(env, "IMGHASH_DATABASE_POOL", cls.database_pool, 1),
+            aurora_cluster_arn=env.get("IMGHASH_AURORA_CLUSTER_ARN", "").strip(),
+            aurora_secret_arn=env.get("IMGHASH_AURORA_SECRET_ARN", "").strip(),
+            aurora_database=env.get("IMGHASH_AURORA_DATABASE", "").strip() or cls.aurora_database,
+            in_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip()),
         )
 
 

@@ -12,6 +12,7 @@ import sys
 import fast_mode
 import handlers
 import imports
+import pg_search
 import robustness
 import search
 import server
@@ -42,6 +43,8 @@ def main() -> None:
     print()
     search.run()
     search.cli_throughput(where)
+    print()
+    pg_search.run()
     sys.stdout.flush()
 
 

@@ -30,9 +30,7 @@ class Snapshot:
     def build(cls, store: Store, profile: str) -> Snapshot:
         records: dict[str, list[IndexRecord]] = {name: [] for name in ALGORITHMS}
         total = 0
-        # Positions in (bucket, key) order: the index breaks distance ties by position,
-        # so ties come out as SQL's ORDER BY distance, bucket, key (code-point order).
-        for record in sorted(store.scan(), key=lambda r: (r.bucket, r.key)):
+        for record in store.scan():
             if record.error is not None or record.profile != profile:
                 continue
             total += 1
@@ -52,9 +50,16 @@ class Snapshot:
             raise InvalidRequest(
                 f"unknown algorithm {algorithm!r}; use one of {', '.join(ALGORITHMS)}"
             )
+        check_query(max_distance, limit)
         found = self.records[algorithm]
-        hits = self.indexes[algorithm].search(query.value, max_distance, limit)
-        return [found[position].match_dict(distance) for position, distance in hits]
+        hits = self.indexes[algorithm].search(query.value, max_distance)
+        # Ties by bucket and key in code-point order, as SQL's ORDER BY ... COLLATE "C":
+        # only the matches are sorted, then cut to the limit.
+        ordered = sorted(
+            (distance, found[position].bucket, found[position].key, position)
+            for position, distance in hits
+        )[:limit]
+        return [found[position].match_dict(distance) for distance, _, _, position in ordered]
 
 
 class SearchService:

@@ -15,10 +15,10 @@ SAM_VERSION := 1.170.0
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: help setup serve test lint bench clean
+.PHONY: help setup serve test test-full lint bench fuzz clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
 setup: $(STAMP) $(SAM_STAMP)  ## create .venv (imghash editable, dev tools) and .venv-sam; idempotent
 
@@ -41,6 +41,9 @@ serve: setup  ## run the API locally on HOST:PORT (default 127.0.0.1:3000)
 test: setup  ## run the whole test suite (SAM checks included)
 	IMGHASH_SAM=$(abspath $(SAM_VENV)/bin/sam) SAM_CLI_TELEMETRY=0 $(BIN)/python -m pytest
 
+test-full: setup  ## the long campaigns make test samples: every generated pattern, exact arithmetic
+	IMGHASH_FULL=1 $(BIN)/python -m pytest tests/unit/test_unstable.py tests/corpus/test_imagehash_parity.py
+
 lint: setup  ## ruff, and mypy --strict on the package
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -51,6 +54,11 @@ bench: setup  ## benchmarks: speed against the peers, robustness, imports, serve
 	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| echo "bench: could not install wrk (Debian's package); the server rows are skipped"
 	$(BIN)/python bench/run.py
+
+FUZZ_SECONDS ?= 1500
+fuzz: setup  ## a long coverage-guided fuzz of the decoders (atheris); crashers go to tests/fuzz/crashers/
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,fuzz]'
+	$(BIN)/python -m tests.fuzz.campaign --seconds $(FUZZ_SECONDS)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

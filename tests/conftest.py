@@ -21,6 +21,19 @@ def _corpus_dir() -> Path:
     return Path(os.environ.get("IMGHASH_CORPUS", ROOT.parent / "shared" / "corpus")).resolve()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The default index lives in the user's data directory: during the tests (and their
+    subprocesses) that is a fresh folder, never the real user's."""
+    saved = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data-home"))
+    yield
+    if saved is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = saved
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The shared test corpus; skipped when absent, a failure when CI requires it."""

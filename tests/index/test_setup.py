@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from imghash import Hash, Settings
+from imghash._errors import IndexMissing
 from imghash.index import IndexRecord, PostgresStore, SearchService
 from imghash.index._pgwire import Psycopg
 from imghash.index._setup import _put_response, setup_handler
@@ -123,7 +124,7 @@ def test_a_failed_setup_is_reported_not_left_waiting(
 
 def test_the_stack_functions_refuse_a_database_without_schema(rds_data: Any) -> None:
     store = PostgresStore.data_api(AURORA, client=rds_data)  # as deployed: no DDL
-    with pytest.raises(Exception, match="no schema yet"):
+    with pytest.raises(IndexMissing, match="no index at .* yet"):
         store.get("b", "k")
 
 

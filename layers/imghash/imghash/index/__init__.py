@@ -2,7 +2,7 @@
 
 from ._dynamodb import DynamoStore
 from ._factory import open_store, store_from_settings
-from ._files import FILE_BUCKET, index_file
+from ._files import FILE_BUCKET, hash_file, index_file, is_missing, plan_file, prune, put_all
 from ._lambda import index_handler
 from ._postgres import PostgresStore
 from ._record import IndexRecord, normalise_sequencer
@@ -28,9 +28,14 @@ __all__ = [
     "SearchingStore",
     "Snapshot",
     "Store",
+    "hash_file",
     "index_file",
     "index_handler",
+    "is_missing",
     "normalise_sequencer",
     "open_store",
+    "plan_file",
+    "prune",
+    "put_all",
     "store_from_settings",
 ]

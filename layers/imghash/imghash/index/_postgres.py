@@ -45,7 +45,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from .._algorithms import ALGORITHMS
-from .._errors import IndexUnavailable, InvalidRequest
+from .._errors import IndexMissing, InvalidRequest
 from .._hashvalue import Hash
 from .._profiles import PROFILES
 from .._settings import SUBSTRINGS, Settings
@@ -437,13 +437,21 @@ class PostgresStore:
         self._search_sql = ""
 
     @classmethod
-    def connect(cls, url: str, settings: Settings | None = None) -> PostgresStore:
-        """A store on the database at ``url`` through psycopg."""
+    def connect(
+        cls, url: str, settings: Settings | None = None, *, read_only: bool = False
+    ) -> PostgresStore:
+        """A store on the database at ``url`` through psycopg; ``read_only`` (searching)
+        makes no schema and raises :class:`~imghash.IndexMissing` when there is none."""
         from ._pgwire import Psycopg
 
         settings = settings or Settings()
         executor = Psycopg(url, pool_size=settings.database_pool, reuse_one=settings.in_lambda)
-        return cls(executor, substrings=settings.database_substrings, location=masked(url))
+        return cls(
+            executor,
+            substrings=settings.database_substrings,
+            location=masked(url),
+            manage_schema=not read_only,
+        )
 
     @classmethod
     def data_api(
@@ -476,9 +484,9 @@ class PostgresStore:
             if self.manage_schema:
                 self.setup()
             elif not self.executor.run(SCHEMA_EXISTS).rows[0][0]:
-                raise IndexUnavailable(
-                    f"the index at {self.location} has no schema yet: it is made at deploy "
-                    "time (the stack's IndexSchema resource) or by `imghash index` locally"
+                raise IndexMissing(
+                    f"there is no index at {self.location} yet: `imghash index --db URL` "
+                    "makes one (in AWS, the stack's IndexSchema resource at deploy time)"
                 )
             held = self.executor.run(LAYOUT, {"table": "hashes64"}).rows[0][0]
             if self.wanted is not None and held != self.wanted:

@@ -12,11 +12,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 __all__ = [
+    "UNAUTHORIZED",
     "ErrorEnvelope",
     "error_response",
+    "internal_error_message",
     "ok_response",
     "request_id_of",
 ]
+
+
+#: The 401 message, here and at the gateway (template.yaml's INVALID_API_KEY).
+UNAUTHORIZED = "missing or unknown x-api-key header"
+
+
+def internal_error_message(request_id: str) -> str:
+    """A 500's whole message: nothing internal, only what to quote when reporting it."""
+    return f"internal error; quote request id {request_id}"
 
 
 def _timestamp() -> str:
@@ -89,7 +100,15 @@ class HashData(BaseModel):
     dhash: str | None = Field(None, examples=["313c156666e4e584"])
     phash: str | None = Field(None, examples=["4edbd88c49eaf808"])
     low_information: bool | None = Field(
-        None, description="present, and true, for a flat image whose bits are noise"
+        None,
+        description="present, and true, for a flat image whose bits are noise, or one "
+        "whose pHash is mostly noise (more than half of its bits unstable)",
+    )
+    unstable_bits: dict[str, int] | None = Field(
+        None,
+        examples=[{"phash": 12}],
+        description="present when some pHash bits were decided by floating-point rounding "
+        "noise (a coefficient tied with the median): how many, by algorithm",
     )
 
 
@@ -115,8 +134,17 @@ class CompareData(BaseModel):
     hashes: dict[str, HashData]
     comparison: dict[str, AlgorithmFigures]
     likely_same: bool
+    decided_by: list[str] = Field(
+        description="the algorithms whose distances decided likely_same: those with at most "
+        "2 unstable bits on both sides, none for a flat image",
+        examples=[["ahash", "dhash", "phash"]],
+    )
     average_similarity: int
     low_information: dict[str, bool]
+    unstable_bits: dict[str, dict[str, int]] = Field(
+        description="each image's count of noise-decided bits, by algorithm (pHash)",
+        examples=[{"image1": {"phash": 0}, "image2": {"phash": 0}}],
+    )
 
 
 class CompareEnvelope(_Answer):
@@ -133,7 +161,10 @@ class Match(BaseModel):
 
 
 class SearchData(BaseModel):
-    query: dict[str, Any]
+    query: dict[str, Any] = Field(
+        description="what was searched for; with unstable_bits when some of the query "
+        "image's bits were decided by rounding noise (its matches are then unreliable)"
+    )
     matches: list[Match]
     count: int
     indexed: int
@@ -145,18 +176,3 @@ class SearchEnvelope(_Answer):
 
 class MetaEnvelope(_Answer):
     data: dict[str, Any]
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the errors a route can give."""
-    described = {
-        400: "invalid_request or url_not_allowed",
-        401: "unauthorized: missing or unknown x-api-key",
-        413: "too_large: bytes, pixels or frames over the limits",
-        415: "unsupported_image: not an image, or undecodable",
-        429: "rate_limited (at the gateway)",
-        500: "internal_error",
-        502: "upstream_error: the URL's server failed or sent too much",
-        504: "upstream_timeout: the URL's server did not answer in time",
-    }
-    return {s: {"model": ErrorEnvelope, "description": described[s]} for s in statuses}

@@ -124,7 +124,7 @@ def test_a_failed_setup_is_reported_not_left_waiting(
 
 def test_the_stack_functions_refuse_a_database_without_schema(rds_data: Any) -> None:
     store = PostgresStore.data_api(AURORA, client=rds_data)  # as deployed: no DDL
-    with pytest.raises(IndexMissing, match="no index at .* yet"):
+    with pytest.raises(IndexMissing, match=r"no index at .* yet"):
         store.get("b", "k")
 
 

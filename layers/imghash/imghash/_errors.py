@@ -17,6 +17,8 @@ __all__ = [
     "IndexMissing",
     "IndexUnavailable",
     "InvalidRequest",
+    "Overloaded",
+    "RequestTimeout",
     "UnsupportedImage",
     "UpstreamError",
     "UpstreamTimeout",
@@ -78,6 +80,20 @@ class UpstreamTimeout(ImghashError):
 
     code = "upstream_timeout"
     http_status = 504
+
+
+class RequestTimeout(ImghashError):
+    """The client was too slow sending its request (the local server's timeouts)."""
+
+    code = "request_timeout"
+    http_status = 408
+
+
+class Overloaded(ImghashError):
+    """The local server is at its limit of requests, or of request bytes, at once."""
+
+    code = "overloaded"
+    http_status = 503
 
 
 class IndexMissing(ImghashError):

@@ -90,7 +90,9 @@ def inspect_header(prefix: bytes, settings: Settings) -> str:
     """
     fmt = sniff(prefix)
     if fmt == "heif" and not heif_available():
-        raise UnsupportedImage("HEIC/HEIF needs the optional decoder: pip install 'imghash[heif]'")
+        raise UnsupportedImage(
+            "HEIC/HEIF needs the optional decoder: pip install 'imghash-service[heif]'"
+        )
     try:
         image = _open(prefix, fmt, settings)
     except UnsupportedImage:
@@ -131,7 +133,9 @@ def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) ->
         )
     fmt = sniff(data)
     if fmt == "heif" and not heif_available():
-        raise UnsupportedImage("HEIC/HEIF needs the optional decoder: pip install 'imghash[heif]'")
+        raise UnsupportedImage(
+            "HEIC/HEIF needs the optional decoder: pip install 'imghash-service[heif]'"
+        )
     image = _open(data, fmt, settings)
     width, height = image.size
     _check_size(image.size, settings)

@@ -102,7 +102,7 @@ def hash_one(
             from ._fetch import Fetcher
         except ImportError:
             raise InvalidRequest(
-                "URL sources need the web extra: pip install 'imghash[web]'"
+                "URL sources need the web extra: pip install 'imghash-service[web]'"
             ) from None
         return hash_image(Fetcher(settings).fetch(source), **options)
     return hash_image(source, **options)

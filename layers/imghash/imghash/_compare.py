@@ -123,7 +123,7 @@ def compare_images(
     fast: bool = False,
     settings: Settings | None = None,
 ) -> Comparison:
-    """Hash two images (bytes or paths) the same way and compare them."""
+    """Hash two images (any source ``hash_image`` takes) the same way and compare them."""
     from ._hashing import hash_image
 
     options: dict[str, Any] = {

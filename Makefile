@@ -17,14 +17,14 @@ PIP_FLAGS := --quiet --disable-pip-version-check --no-compile
 SERVE_STAMP := $(VENV)/.installed-serve
 STAMP := $(VENV)/.installed
 # The SAM CLI has dependencies of its own: it gets a virtual environment of its own, made
-# only for the targets that run it (make test, the sam-* targets).
+# only for the targets that run it (make setup, make test).
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 SAM_VERSION := 1.170.0
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: help setup serve test lint bench wheel check-ranges clean
+.PHONY: help setup serve test test-full lint bench wheel check-ranges clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -39,7 +39,7 @@ $(SERVE_STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 	@# The distribution was called "imghash" until it was renamed imghash-service: drop an
 	@# editable install of the old name, which would otherwise linger beside the new one.
 	if $(BIN)/python -m pip show --quiet imghash >/dev/null 2>&1; then \
-	  $(BIN)/python -m pip uninstall $(PIP_FLAGS) --yes imghash; fi
+	  $(BIN)/python -m pip uninstall --quiet --yes imghash; fi
 	$(BIN)/python -m pip install $(PIP_FLAGS) -c $(LOCK) -e '.[web,serve,heif]'
 	touch $@
 
@@ -57,6 +57,9 @@ serve: $(SERVE_STAMP)  ## run the API locally on HOST:PORT (default 127.0.0.1:30
 
 test: setup  ## run the whole test suite (SAM checks included)
 	IMGHASH_SAM=$(abspath $(SAM_VENV)/bin/sam) SAM_CLI_TELEMETRY=0 $(BIN)/python -m pytest
+
+test-full: setup  ## the long campaigns make test samples: every generated pattern, exact arithmetic
+	IMGHASH_FULL=1 $(BIN)/python -m pytest tests/unit/test_unstable.py tests/corpus/test_imagehash_parity.py
 
 lint: $(STAMP)  ## ruff, and mypy --strict on the package
 	$(BIN)/ruff check .

@@ -132,9 +132,13 @@ def test_compare_json(images: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "hashes",
         "comparison",
         "likely_same",
+        "decided_by",
         "average_similarity",
         "low_information",
+        "unstable_bits",
     }
+    assert payload["decided_by"] == ["ahash", "dhash", "phash"]
+    assert payload["unstable_bits"] == {"image1": {"phash": 0}, "image2": {"phash": 0}}
 
 
 def test_compare_same_picture_resized(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,9 @@
-"""Profile ``imagehash`` is bit-identical to the imagehash 4.3 library on every corpus image."""
+"""Profile ``imagehash`` is bit-identical to the imagehash 4.3 library on every corpus image,
+and on generated patterns whose pHash bits rounding noise decides (issue 9 item 5)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import imagehash
@@ -9,8 +11,13 @@ import pytest
 from PIL import Image
 
 import imghash
+from imghash._decode import heif_available
+from tests.helpers import encode
+from tests.patterns import patterns as generated
 
 SKIP_FOLDERS = {"bad", "reference"}
+#: ``make test-full`` sets it: every generated pattern rather than every other one.
+FULL = os.environ.get("IMGHASH_FULL") == "1"
 
 
 def corpus_images(corpus: Path) -> list[Path]:
@@ -22,7 +29,7 @@ def corpus_images(corpus: Path) -> list[Path]:
 
 
 def test_every_corpus_image_matches_the_library(corpus: Path) -> None:
-    imghash._decode.heif_available()  # the library opens HEIC through the same plugin
+    heif_available()  # the library opens HEIC through the same plugin
     images = corpus_images(corpus)
     assert len(images) >= 80
     mismatches = {}
@@ -44,3 +51,16 @@ def test_heif_is_decoded(corpus: Path, name: str) -> None:
     result = imghash.hash_image(corpus / name)
     assert result.format == "heif"
     assert not result.low_information
+
+
+def test_generated_patterns_match_the_library() -> None:
+    """Checkerboards, stripes, symmetric drawings, gradients, line art: noise-decided bits."""
+    patterns = list(generated(every=1 if FULL else 2))
+    assert len(patterns) > 350
+    mismatches = {}
+    for name, image in patterns:
+        ours = imghash.hash_image(encode(image), profile="imagehash").hashes["phash"]
+        theirs = str(imagehash.phash(image))
+        if ours.hex() != theirs:
+            mismatches[name] = (ours.hex(), theirs)
+    assert not mismatches

@@ -7,7 +7,12 @@ import math
 import pytest
 
 from imghash import Hash, InvalidRequest
-from imghash._compare import LIKELY_SAME_MAX_DISTANCE, compare_hashes, similarity
+from imghash._compare import (
+    LIKELY_SAME_MAX_DISTANCE,
+    MAX_UNSTABLE_BITS,
+    compare_hashes,
+    similarity,
+)
 
 
 @pytest.mark.parametrize(
@@ -76,3 +81,40 @@ def test_only_shared_algorithms_are_compared() -> None:
     assert list(c.algorithms) == ["phash"]
     with pytest.raises(InvalidRequest):
         compare_hashes({"phash": Hash(5)}, {"ahash": Hash(5)})
+
+
+def test_an_algorithm_with_more_than_a_few_unstable_bits_sits_out() -> None:
+    a, far = hashes(0, 0, 0), hashes(0, 0, flip(40))  # pHash 40 bits apart, the rest equal
+    assert not compare_hashes(a, far).likely_same
+    at_limit = compare_hashes(a, far, unstable_bits=({"phash": MAX_UNSTABLE_BITS}, {}))
+    assert at_limit.decided_by == ("ahash", "dhash", "phash")
+    assert not at_limit.likely_same
+    for side in (0, 1):
+        counts: list[dict[str, int]] = [{"phash": 0}, {"phash": 0}]
+        counts[side]["phash"] = MAX_UNSTABLE_BITS + 1
+        over = compare_hashes(a, far, unstable_bits=(counts[0], counts[1]))
+        assert over.decided_by == ("ahash", "dhash")
+        assert over.likely_same
+        assert over.to_dict()["decided_by"] == ["ahash", "dhash"]
+        assert over.to_dict()["unstable_bits"] == {"image1": counts[0], "image2": counts[1]}
+
+
+def test_nothing_decides_for_a_flat_image_and_no_decider_is_no() -> None:
+    flat = compare_hashes(hashes(0, 0, 0), hashes(0, 0, 0), (True, True), flat=(True, False))
+    assert flat.decided_by == ()
+    assert not flat.likely_same
+    # low information from a noisy pHash alone: the other algorithms still decide
+    noisy = compare_hashes(
+        hashes(0, 0, 0),
+        hashes(0, 0, 0),
+        (True, False),
+        flat=(False, False),
+        unstable_bits=({"phash": 40}, {"phash": 0}),
+    )
+    assert noisy.likely_same
+    assert noisy.decided_by == ("ahash", "dhash")
+    only_phash = compare_hashes(
+        {"phash": Hash(0)}, {"phash": Hash(0)}, unstable_bits=({"phash": 9}, {"phash": 9})
+    )
+    assert only_phash.decided_by == ()
+    assert not only_phash.likely_same  # identical, but nothing sound says so

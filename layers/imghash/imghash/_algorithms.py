@@ -19,7 +19,22 @@ if TYPE_CHECKING:
 
 from ._errors import InvalidRequest
 
-__all__ = ["ALGORITHMS", "Algorithm", "resolve_algorithms"]
+__all__ = ["ALGORITHMS", "Algorithm", "Computed", "resolve_algorithms"]
+
+
+@dataclass(frozen=True)
+class Computed:
+    """One algorithm's hash of an image, with the signals its numbers give about it.
+
+    Signals are computed where the numbers are (``_bits``) and read by the
+    comparison rule (``_compare``) and the outputs; a later algorithm adds its own
+    the same way (PDQ: a ``quality`` score).
+    """
+
+    hash: Hash
+    #: How many bits rounding noise decided (``_bits.unstable_bits``); None for an
+    #: algorithm whose bits are exact comparisons of integers (aHash, dHash).
+    unstable_bits: int | None = None
 
 
 @dataclass(frozen=True)
@@ -33,10 +48,10 @@ class Algorithm:
     #: Name of the function in ``_bits`` that sets the bits.
     function: str
 
-    def compute(self, thumb: npt.NDArray[np.uint8], profile: str) -> Hash:
+    def compute(self, thumb: npt.NDArray[np.uint8], profile: str) -> Computed:
         """The hash of a ``width`` x ``height`` grey thumbnail made by ``profile``."""
         bits = importlib.import_module("._bits", __package__)
-        result: Hash = getattr(bits, self.function)(thumb, profile)
+        result: Computed = getattr(bits, self.function)(thumb, profile)
         return result
 
 

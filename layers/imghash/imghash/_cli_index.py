@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._compare import LIKELY_SAME_MAX_DISTANCE, compare_hashes
+from ._compare import LIKELY_SAME_MAX_DISTANCE, compare
 from ._errors import ImghashError
 from ._hashing import HashResult
 from ._hashvalue import Hash
@@ -62,13 +62,14 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if counts["failed"] or counts["not images"] else 0
 
 
-def _query(source: str, args: argparse.Namespace, settings: Settings) -> Hash:
+def _query(source: str, args: argparse.Namespace, settings: Settings) -> tuple[Hash, int]:
+    """The query's hash, and how many of its bits are rounding noise (0 for a given hash)."""
     from . import cli
 
     if _HEX.match(source) and not Path(source).exists():
-        return Hash.from_hex(source)
+        return Hash.from_hex(source), 0
     result: HashResult = cli.hash_one(source, args, settings)
-    return result.hashes[args.algorithm]
+    return result.hashes[args.algorithm], result.unstable_bits.get(args.algorithm, 0)
 
 
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -77,7 +78,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
     k = _distance(args)
     try:
-        query = _query(args.source, args, settings)
+        query, unstable = _query(args.source, args, settings)
         matches, total = SearchService(_store(args, settings)).search(
             query, algorithm=args.algorithm, max_distance=k, limit=args.limit, profile=args.profile
         )
@@ -85,19 +86,21 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         tools.report(args.source, err.to_dict(), args)
         return 1
     if args.json:
-        tools.emit(
-            {
-                "query": {
-                    "source": args.source,
-                    "algorithm": args.algorithm,
-                    "hash": query.hex(),
-                    "max_distance": k,
-                },
-                "matches": matches,
-                "indexed": total,
-            }
-        )
+        said: dict[str, Any] = {
+            "source": args.source,
+            "algorithm": args.algorithm,
+            "hash": query.hex(),
+            "max_distance": k,
+        }
+        if unstable:
+            said["unstable_bits"] = unstable
+        tools.emit({"query": said, "matches": matches, "indexed": total})
         return 0
+    if unstable:
+        sys.stderr.write(
+            f"imghash: note: {unstable} of the query's {args.algorithm} bits are rounding "
+            "noise (a pattern's exactly-zero frequencies): its matches are unreliable\n"
+        )
     for match in matches:
         where = (
             match["key"] if match["bucket"] == "file" else f"s3://{match['bucket']}/{match['key']}"
@@ -136,12 +139,14 @@ def _cmd_dupes(args: argparse.Namespace, settings: Settings) -> int:
 
     for i, (_, result) in enumerate(hashed):
         for j, _distance_found in index.search(result.hashes[args.algorithm].value, k):
-            if j <= i or result.low_information or hashed[j][1].low_information:
+            if j <= i:
                 continue
+            verdict = compare(result, hashed[j][1])  # reads flatness and unstable bits
             if args.max_distance is None:  # the likely-same rule over every algorithm
-                verdict = compare_hashes(result.hashes, hashed[j][1].hashes)
                 if not verdict.likely_same:
                     continue
+            elif args.algorithm not in verdict.decided_by:  # noise on one side
+                continue
             parent[root(j)] = root(i)
     groups: dict[int, list[str]] = {}
     for i, (source, _) in enumerate(hashed):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LIKELY_SAME_MAX_DISTANCE",
+    "MAX_UNSTABLE_BITS",
     "AlgorithmComparison",
     "Comparison",
     "compare",
@@ -30,6 +31,14 @@ __all__ = [
 #: 6 / 7 / 6 bits, while the closest different photos are 10 / 14 / 18 bits
 #: apart; each limit sits in the middle of that gap, so both sides keep margin.
 LIKELY_SAME_MAX_DISTANCE: Mapping[str, int] = {"ahash": 8, "dhash": 10, "phash": 12}
+
+#: An algorithm whose hash has more unstable bits than this on either side (bits that
+#: rounding noise decided: ``HashResult.unstable_bits``) does not take part in the
+#: likely-same rule. One near-tie at the median gives exactly two (one bit on each side
+#: of the threshold); they move a distance by at most 2 per side, and 6 (the largest
+#: distance the everyday edits give) + 2 + 2 stays within pHash's limit of 12. More is
+#: a pattern whose low frequencies are exactly zero: its bits say nothing.
+MAX_UNSTABLE_BITS = 2
 
 
 def similarity(distance: int, bits: int = DEFAULT_WIDTH) -> int:
@@ -56,6 +65,10 @@ class Comparison:
     likely_same: bool
     #: Whether each side is too flat to hash meaningfully (see HashResult.low_information).
     low_information: tuple[bool, bool] = (False, False)
+    #: The algorithms whose distances decided ``likely_same``, in order.
+    decided_by: tuple[str, ...] = ()
+    #: Each side's unstable bits per algorithm (see HashResult.unstable_bits).
+    unstable_bits: tuple[Mapping[str, int], Mapping[str, int]] = ({}, {})
 
     def to_dict(self) -> dict[str, Any]:
         """The data of ``/v1/compare``: both sides' hashes, per-algorithm figures, verdict."""
@@ -70,10 +83,15 @@ class Comparison:
                 for name, c in self.algorithms.items()
             },
             "likely_same": self.likely_same,
+            "decided_by": list(self.decided_by),
             "average_similarity": self.average_similarity,
             "low_information": {
                 "image1": self.low_information[0],
                 "image2": self.low_information[1],
+            },
+            "unstable_bits": {
+                "image1": dict(self.unstable_bits[0]),
+                "image2": dict(self.unstable_bits[1]),
             },
         }
 
@@ -82,12 +100,17 @@ def compare_hashes(
     first: Mapping[str, Hash],
     second: Mapping[str, Hash],
     low_information: tuple[bool, bool] = (False, False),
+    *,
+    flat: tuple[bool, bool] | None = None,
+    unstable_bits: tuple[Mapping[str, int], Mapping[str, int]] = ({}, {}),
 ) -> Comparison:
     """Compare the algorithms both sides have.
 
-    ``likely_same`` holds when each compared algorithm is within
-    :data:`LIKELY_SAME_MAX_DISTANCE`; it is never claimed for a flat image,
-    whose bits are noise that matches every other flat image.
+    ``likely_same`` holds when each deciding algorithm is within
+    :data:`LIKELY_SAME_MAX_DISTANCE`, and at least one decides. An algorithm decides
+    unless either side has more than :data:`MAX_UNSTABLE_BITS` unstable bits of it; none
+    does for a ``flat`` image (default: ``low_information``), whose bits are noise that
+    matches every other flat image.
     """
     names = [name for name in first if name in second]
     if not names:
@@ -97,20 +120,39 @@ def compare_hashes(
         distance = first[name].distance(second[name])
         per[name] = AlgorithmComparison(distance, similarity(distance, len(first[name])))
     mean = sum(c.similarity for c in per.values()) / len(per)
-    likely = not any(low_information) and all(
-        per[name].distance <= LIKELY_SAME_MAX_DISTANCE.get(name, 0) for name in names
+    deciders = tuple(
+        name
+        for name in names
+        if not any(low_information if flat is None else flat)
+        and all(side.get(name, 0) <= MAX_UNSTABLE_BITS for side in unstable_bits)
     )
-    return Comparison((first, second), per, math.floor(mean + 0.5), likely, low_information)
+    likely = bool(deciders) and all(
+        per[name].distance <= LIKELY_SAME_MAX_DISTANCE.get(name, 0) for name in deciders
+    )
+    reported = tuple({n: side[n] for n in names if n in side} for side in unstable_bits)
+    return Comparison(
+        (first, second),
+        per,
+        math.floor(mean + 0.5),
+        likely,
+        low_information,
+        deciders,
+        (reported[0], reported[1]),
+    )
 
 
 def compare(first: HashResult, second: HashResult) -> Comparison:
-    """Compare two hashed images (same profile) with :func:`compare_hashes`."""
+    """Compare two hashed images (same profile) with :func:`compare_hashes`, signals included."""
     if first.profile != second.profile:
         raise InvalidRequest(
             f"cannot compare hashes of profile {first.profile!r} with {second.profile!r}"
         )
     return compare_hashes(
-        first.hashes, second.hashes, (first.low_information, second.low_information)
+        first.hashes,
+        second.hashes,
+        (first.low_information, second.low_information),
+        flat=(first.flat, second.flat),
+        unstable_bits=(first.unstable_bits, second.unstable_bits),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._algorithms import ALGORITHMS, resolve_algorithms
 from ._decode import decode
@@ -20,6 +20,9 @@ FAST_MIN_SIDE = 4 * max(max(a.width, a.height) for a in ALGORITHMS.values())
 #: Standard deviation (grey levels) of the 32x32 thumbnail under which an image is
 #: too flat for its bits to mean anything: they are set by noise and re-encoding.
 LOW_INFORMATION_STD = 2.0
+#: A pHash with more unstable bits than this (half of its 64) is mostly noise: the
+#: image's low frequencies are (nearly) all exactly zero, as for checkerboards.
+MOSTLY_NOISE_BITS = 32
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,33 @@ class HashResult:
     width: int
     height: int
     fast: bool
-    #: True for a flat or near-flat image whose hashes carry no real structure.
+    #: True for a flat or near-flat image whose hashes carry no real structure, and
+    #: for one whose pHash is mostly noise (more than half of its bits unstable).
     low_information: bool
+    #: True for a flat or near-flat image: no algorithm's bits mean anything.
+    flat: bool = False
+    #: For each computed algorithm whose bits rounding noise can decide (pHash): how
+    #: many did (see ``_bits.unstable_bits``). Such bits may differ between CPUs, and
+    #: between an image and its re-encoded copy; the comparison rule reads them.
+    unstable_bits: Mapping[str, int] = field(default_factory=dict)
 
     def hex(self) -> dict[str, str]:
         """``{"ahash": "fcff...", ...}`` for the algorithms that were computed."""
         return {name: value.hex() for name, value in self.hashes.items()}
+
+    def signals(self) -> dict[str, object]:
+        """The signals that say something, as outputs show them beside the hashes.
+
+        Nothing for a well-structured image, so that ``/v1/hash`` keeps the seed's
+        shape: ``low_information`` only when true, ``unstable_bits`` only when some are.
+        """
+        said: dict[str, object] = {}
+        if self.low_information:
+            said["low_information"] = True
+        unstable = {name: count for name, count in self.unstable_bits.items() if count}
+        if unstable:
+            said["unstable_bits"] = unstable
+        return said
 
 
 def hash_image(
@@ -72,19 +96,31 @@ def hash_image(
         drafted = False
     try:
         pixels = prof.prepare(decoded)
-        hashes = {a.name: a.compute(pixels.thumbnail(a.width, a.height), prof.name) for a in chosen}
-        flatness = pixels.flatness()
+        computed = {
+            a.name: a.compute(pixels.thumbnail(a.width, a.height), prof.name) for a in chosen
+        }
+        flat = pixels.flatness() < LOW_INFORMATION_STD
+        # Whether the image's pHash is noise says something about the image itself,
+        # so it is asked even when pHash was not: its thumbnail is made for flatness.
+        phash = ALGORITHMS["phash"]
+        structure = computed.get(phash.name) or phash.compute(
+            pixels.thumbnail(phash.width, phash.height), prof.name
+        )
     except (OSError, ValueError) as err:  # pixel conversions of exotic modes
         raise UnsupportedImage(
             f"the {decoded.format.upper()} image (mode {decoded.image.mode}) could not be "
             f"converted to pixels ({type(err).__name__})"
         ) from None
     return HashResult(
-        hashes=hashes,
+        hashes={name: c.hash for name, c in computed.items()},
         profile=prof.name,
         format=decoded.format,
         width=pixels.width,
         height=pixels.height,
         fast=drafted,
-        low_information=flatness < LOW_INFORMATION_STD,
+        low_information=flat or (structure.unstable_bits or 0) > MOSTLY_NOISE_BITS,
+        flat=flat,
+        unstable_bits={
+            name: c.unstable_bits for name, c in computed.items() if c.unstable_bits is not None
+        },
     )

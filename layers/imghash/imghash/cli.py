@@ -134,11 +134,16 @@ def _cmd_hash(args: argparse.Namespace, settings: Settings) -> int:
             report(source, err.to_dict(), args)
         else:
             if args.json:
-                emit({"source": source, **result.hex()})
+                emit({"source": source, **result.hex(), **result.signals()})
             else:
                 line = "  ".join(f"{name}={value}" for name, value in result.hex().items())
                 flat = "  (low information)" if result.low_information else ""
-                sys.stdout.write(f"{line}  {source}{flat}\n")
+                noisy = "".join(
+                    f"  ({count} unstable {name} bits)"
+                    for name, count in result.unstable_bits.items()
+                    if count
+                )
+                sys.stdout.write(f"{line}  {source}{flat}{noisy}\n")
         sys.stdout.flush()
         progress.step()
     return 1 if failed else 0
@@ -168,8 +173,13 @@ def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
         )
     out.write(
         f"average similarity {comparison.average_similarity}, "
-        f"likely same: {'yes' if comparison.likely_same else 'no'}\n"
+        f"likely same: {'yes' if comparison.likely_same else 'no'} "
+        f"(decided by {', '.join(comparison.decided_by) or 'none'})\n"
     )
+    for label, unstable in zip(("image1", "image2"), comparison.unstable_bits, strict=True):
+        for name, count in unstable.items():
+            if count:
+                out.write(f"note: {count} of {label}'s {name} bits are rounding noise\n")
     for label, flat in zip(("image1", "image2"), comparison.low_information, strict=True):
         if flat:
             out.write(f"note: {label} is nearly flat; its hashes carry little information\n")

@@ -89,7 +89,15 @@ class HashData(BaseModel):
     dhash: str | None = Field(None, examples=["313c156666e4e584"])
     phash: str | None = Field(None, examples=["4edbd88c49eaf808"])
     low_information: bool | None = Field(
-        None, description="present, and true, for a flat image whose bits are noise"
+        None,
+        description="present, and true, for a flat image whose bits are noise, or one "
+        "whose pHash is mostly noise (more than half of its bits unstable)",
+    )
+    unstable_bits: dict[str, int] | None = Field(
+        None,
+        examples=[{"phash": 12}],
+        description="present when some pHash bits were decided by floating-point rounding "
+        "noise (a coefficient tied with the median): how many, by algorithm",
     )
 
 
@@ -115,8 +123,17 @@ class CompareData(BaseModel):
     hashes: dict[str, HashData]
     comparison: dict[str, AlgorithmFigures]
     likely_same: bool
+    decided_by: list[str] = Field(
+        description="the algorithms whose distances decided likely_same: those with at most "
+        "2 unstable bits on both sides, none for a flat image",
+        examples=[["ahash", "dhash", "phash"]],
+    )
     average_similarity: int
     low_information: dict[str, bool]
+    unstable_bits: dict[str, dict[str, int]] = Field(
+        description="each image's count of noise-decided bits, by algorithm (pHash)",
+        examples=[{"image1": {"phash": 0}, "image2": {"phash": 0}}],
+    )
 
 
 class CompareEnvelope(_Answer):
@@ -133,7 +150,10 @@ class Match(BaseModel):
 
 
 class SearchData(BaseModel):
-    query: dict[str, Any]
+    query: dict[str, Any] = Field(
+        description="what was searched for; with unstable_bits when some of the query "
+        "image's bits were decided by rounding noise (its matches are then unreliable)"
+    )
     matches: list[Match]
     count: int
     indexed: int

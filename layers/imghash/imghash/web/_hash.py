@@ -58,9 +58,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     options = checked_options(request, inputs.options())
     source = inputs.image("url", "image", settings_of(request))
     result = await hash_source(request, source, options)
-    data: dict[str, object] = dict(result.hex())
-    if result.low_information:  # said only when true: the data stays the seed's hashes
-        data["low_information"] = True
+    data: dict[str, object] = {**result.hex(), **result.signals()}
     return ok_response(request, data, MESSAGE)
 
 

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 
 from .. import __version__
 from .._algorithms import ALGORITHMS
-from .._compare import LIKELY_SAME_MAX_DISTANCE
+from .._compare import LIKELY_SAME_MAX_DISTANCE, MAX_UNSTABLE_BITS
 from .._formats import FORMATS
 from .._profiles import DEFAULT_PROFILE, PROFILES
 from ._common import settings_of
@@ -58,8 +58,11 @@ async def get_meta(request: Request) -> JSONResponse:
         "default_profile": DEFAULT_PROFILE,
         "formats": sorted(f for f in FORMATS if f != "heif" or find_spec("pillow_heif")),
         "likely_same": {
-            "rule": "every compared algorithm within its distance",
+            "rule": "every deciding algorithm within its distance; an algorithm decides "
+            "unless either image has more than max_unstable_bits of its bits decided by "
+            "rounding noise; nothing decides (not likely the same) for a flat image",
             "max_distance": dict(LIKELY_SAME_MAX_DISTANCE),
+            "max_unstable_bits": MAX_UNSTABLE_BITS,
         },
         "limits": {
             "max_bytes": settings.max_bytes,

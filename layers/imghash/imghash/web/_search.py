@@ -97,6 +97,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     limit = _whole(inputs, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     request.state.algorithm, request.state.profile = algorithm, profile
     given = inputs.fields.get("hash", "").strip()
+    unstable = 0
     if given:
         if (
             inputs.raw is not None
@@ -108,19 +109,24 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     else:
         options = Options(algorithm, profile, inputs.options().fast)
         source = inputs.image("url", "image", settings_of(request))
-        query = (await hash_source(request, source, options)).hashes[algorithm]
+        result = await hash_source(request, source, options)
+        query = result.hashes[algorithm]
+        unstable = result.unstable_bits.get(algorithm, 0)
     service = _service(request)
     matches, total = await run_in_threadpool(
         service.search, query, algorithm=algorithm, max_distance=k, limit=limit, profile=profile
     )
+    said: dict[str, object] = {
+        "algorithm": algorithm,
+        "hash": query.hex(),
+        "max_distance": k,
+        "limit": limit,
+        "profile": profile,
+    }
+    if unstable:  # the query's own bits are partly noise: its matches are too
+        said["unstable_bits"] = unstable
     data = {
-        "query": {
-            "algorithm": algorithm,
-            "hash": query.hex(),
-            "max_distance": k,
-            "limit": limit,
-            "profile": profile,
-        },
+        "query": said,
         "matches": matches,
         "count": len(matches),
         "indexed": total,

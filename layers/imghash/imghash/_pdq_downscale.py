@@ -1,0 +1,159 @@
+"""PDQ's downscaling: two rounds of Jarosz box filters, then decimation to 64x64 (numpy).
+
+Bit for bit the C++ reference's (facebook/ThreatExchange, ``pdq/cpp/downscaling/
+downscaling.cpp``: ``computeJaroszFilterWindowSize``, ``jaroszFilterFloat``,
+``box1DFloat``, ``decimateFloat``). A box filter there keeps one running float32
+sum per row or column: each step adds the pixel entering the window, then
+subtracts the one leaving it, rounding after each, and writes the sum divided by
+the window's current width. The rounding makes every sum depend on all the steps
+before it, so the steps are replayed in order here too; what numpy adds is doing
+one step for every row (or column) of the image at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["SIDE", "decimation_indices", "downscale", "window_size"]
+
+F32 = npt.NDArray[np.float32]
+
+#: PDQ decimates to SIDE x SIDE.
+SIDE = 64
+#: Box passes in each direction (the reference's PDQ_NUM_JAROSZ_XY_PASSES).
+_ROUNDS = 2
+#: Below this many columns, one numpy call per step costs more than it saves: the
+#: steps are laid out in one array and summed by ``np.cumsum``, which adds in order.
+_MIN_WIDE = 128
+#: Rows per strip when transposing (a strip's transpose stays in the CPU cache).
+_STRIP = 256
+
+
+def window_size(old: int, new: int) -> int:
+    """Box width along a side of ``old`` pixels shrinking to ``new``: ceil(old / (2 new)).
+
+    Two passes of half a destination pixel's width cover it once (the reference's
+    ``computeJaroszFilterWindowSize``).
+    """
+    return (old + 2 * new - 1) // (2 * new)
+
+
+def decimation_indices(old: int, new: int = SIDE) -> npt.NDArray[np.intp]:
+    """The source index sampled for each of ``new`` outputs: the centre of its share.
+
+    The reference computes ``(int)(((i + 0.5) * old) / new)`` in double, exact for
+    any image size, hence this integer form.
+    """
+    return ((2 * np.arange(new, dtype=np.intp) + 1) * old) // (2 * new)
+
+
+def downscale(luma: F32) -> F32:
+    """The 64x64 float32 image PDQ hashes, from a float32 luma plane (rows, cols).
+
+    Like the reference's ``jaroszFilterFloat`` then ``decimateFloat``: per round a
+    pass along the rows then one along the columns. A pass runs down axis 0 here,
+    so the plane is transposed between passes. Only the 64 sampled columns go
+    through the last pass: the others are never read.
+    """
+    rows, cols = luma.shape
+    along_rows, along_cols = window_size(cols, SIDE), window_size(rows, SIDE)
+    plane = _transposed(luma)  # (cols, rows): an image row is now a column
+    for round_ in range(_ROUNDS):
+        last = round_ == _ROUNDS - 1
+        keep = decimation_indices(cols) if last else None
+        plane = _transposed(_box(plane, along_rows, keep))
+        keep = decimation_indices(rows) if last else None
+        plane = _box(plane, along_cols, keep)
+        if not last:
+            plane = _transposed(plane)
+    return plane
+
+
+def _transposed(x: F32) -> F32:
+    """A C-contiguous transpose, copied in strips (twice as fast as one copy when large)."""
+    out = np.empty((x.shape[1], x.shape[0]), dtype=np.float32)
+    for start in range(0, x.shape[0], _STRIP):
+        out[:, start : start + _STRIP] = x[start : start + _STRIP].T
+    return out
+
+
+def _box(x: F32, window: int, keep: npt.NDArray[np.intp] | None = None) -> F32:
+    """One box pass of ``window`` down axis 0 of ``x`` (each column on its own).
+
+    Returns the rows ``keep`` of the result (all rows when None).
+    """
+    sums = _box_sums_wide(x, window) if x.shape[1] >= _MIN_WIDE else _box_sums_cumsum(x, window)
+    counts = _window_counts(x.shape[0], window)
+    if keep is not None:
+        sums, counts = sums[keep], counts[keep]
+    return np.divide(sums, counts[:, None], out=sums if keep is None else None)
+
+
+def _half(window: int) -> int:
+    """Pixels in the window when its first sum is written (7 -> 4, 8 -> 5)."""
+    return (window + 2) // 2
+
+
+def _window_counts(length: int, window: int) -> F32:
+    """The divisor of each output: the window grows to ``window``, then shrinks at the end."""
+    half = _half(window)
+    grow = np.arange(half, window + 1)
+    shrink = np.arange(window - 1, window - half, -1)
+    full = np.full(length - len(grow) - len(shrink), window)
+    return np.concatenate([grow, full, shrink]).astype(np.float32)
+
+
+def _box_sums_wide(x: F32, window: int) -> F32:
+    """The running sums of ``box1DFloat``, one numpy call per step for all columns.
+
+    Output row ``o`` holds the sum after the reference's ``o``-th write, and is the
+    running sum the next step starts from.
+    """
+    length = x.shape[0]
+    half = _half(window)
+    sums = np.empty_like(x)
+    step = np.zeros(x.shape[1], dtype=np.float32)
+    for r in range(half - 1):  # phase 1: add, no writes
+        np.add(step, x[r], out=step)
+    previous = step
+    for o, r in enumerate(range(half - 1, window)):  # phase 2: add, write
+        previous = np.add(previous, x[r], out=sums[o])
+    o = window - half + 1
+    for r in range(window, length):  # phase 3: add the entering pixel, drop the leaving one
+        np.add(previous, x[r], out=step)
+        previous = np.subtract(step, x[r - window], out=sums[o])
+        o += 1
+    for left in range(length - window, length - window + half - 1):  # phase 4: drop, write
+        previous = np.subtract(previous, x[left], out=sums[o])
+        o += 1
+    return sums
+
+
+def _box_sums_cumsum(x: F32, window: int) -> F32:
+    """The same running sums as ``_box_sums_wide``, for narrow ``x``.
+
+    The reference's additions and subtractions, in its order, are laid out as one
+    sequence per column (entering pixels, and leaving pixels negated: ``s - v`` and
+    ``s + (-v)`` round alike); ``np.cumsum`` adds them one after another in float32,
+    along the last axis, where it is fastest.
+    """
+    length = x.shape[0]
+    half = _half(window)
+    full = length - window
+    columns = x.T
+    ops = np.empty((x.shape[1], window + 2 * full + half - 1), dtype=np.float32)
+    ops[:, :window] = columns[:, :window]
+    ops[:, window : window + 2 * full : 2] = columns[:, window:]
+    np.negative(columns[:, :full], out=ops[:, window + 1 : window + 2 * full : 2])
+    np.negative(columns[:, full : full + half - 1], out=ops[:, window + 2 * full :])
+    np.cumsum(ops, axis=1, out=ops)
+    sums = np.concatenate(
+        [
+            ops[:, half - 1 : window],
+            ops[:, window + 1 : window + 2 * full : 2],
+            ops[:, window + 2 * full :],
+        ],
+        axis=1,
+    )
+    return np.ascontiguousarray(sums.T)

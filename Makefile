@@ -24,7 +24,7 @@ SAM_VERSION := 1.170.0
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: help setup serve test test-full lint bench wheel check-ranges clean
+.PHONY: help setup serve test test-full lint bench fuzz wheel check-ranges clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -71,6 +71,11 @@ bench: setup  ## benchmarks: speed against the peers, robustness, imports, serve
 	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| echo "bench: could not install wrk (Debian's package); the server rows are skipped"
 	$(BIN)/python bench/run.py
+
+FUZZ_SECONDS ?= 1500
+fuzz: setup  ## a long coverage-guided fuzz of the decoders (atheris); crashers go to tests/fuzz/crashers/
+	$(BIN)/python -m pip install $(PIP_FLAGS) -c $(LOCK) -e '.[dev,fuzz]'
+	$(BIN)/python -m tests.fuzz.campaign --seconds $(FUZZ_SECONDS)
 
 wheel: $(STAMP)  ## build dist/imghash_service-*.whl (pip install it, with extras: README)
 	$(BIN)/python -m pip wheel $(PIP_FLAGS) --no-deps --no-build-isolation --wheel-dir dist .

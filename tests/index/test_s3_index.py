@@ -86,7 +86,15 @@ def test_put_event_indexes_every_record(aws: dict[str, Any], store: Store, seed:
     aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
     aws["s3"].put_object(Bucket=BUCKET, Key=KEY2, Body=encode(photo_like(), "PNG"))
     counts = index_handler(indexer)(event("s3_put.json"), None)
-    assert counts == {"indexed": 2, "not_images": 0, "removed": 0, "skipped": 0}
+    assert counts == {
+        "indexed": 2,
+        "not_images": 0,
+        "unchanged": 0,
+        "removed": 0,
+        "skipped": 0,
+        "failed": 0,
+        "failures": [],
+    }
     first = store.get(BUCKET, KEY1)  # the key URL-decoded: spaces, not '+'
     assert first is not None
     assert {n: h.hex() for n, h in first.hashes.items()} == SEED

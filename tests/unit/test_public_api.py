@@ -16,6 +16,8 @@ ERRORS = {
     imghash.UnsupportedImage: ("unsupported_image", 415),
     imghash.UpstreamError: ("upstream_error", 502),
     imghash.UpstreamTimeout: ("upstream_timeout", 504),
+    imghash.IndexMissing: ("index_not_found", 503),
+    imghash.IndexCorrupt: ("index_corrupt", 503),
 }
 
 

@@ -13,6 +13,8 @@ __all__ = [
     "FetchBlocked",
     "ImageTooLarge",
     "ImghashError",
+    "IndexCorrupt",
+    "IndexMissing",
     "InvalidRequest",
     "UnsupportedImage",
     "UpstreamError",
@@ -75,3 +77,17 @@ class UpstreamTimeout(ImghashError):
 
     code = "upstream_timeout"
     http_status = 504
+
+
+class IndexMissing(ImghashError):
+    """A search was asked of an index that does not exist (it is never created empty)."""
+
+    code = "index_not_found"
+    http_status = 503
+
+
+class IndexCorrupt(ImghashError):
+    """The index file is damaged or is not an index; the fix is to build it again."""
+
+    code = "index_corrupt"
+    http_status = 503

@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ._algorithms import ALGORITHMS, resolve_algorithms
-from ._decode import decode
-from ._errors import UnsupportedImage
+from ._decode import decode, decoder_failures
 from ._hashvalue import Hash
 from ._profiles import resolve_profile
 from ._settings import Settings, get_settings
@@ -94,7 +93,8 @@ def hash_image(
     else:  # pixels already: nothing to draft from
         decoded = image_frame(got, settings)
         drafted = False
-    try:
+    # Pillow may still decode lazily, or fail to convert an exotic mode, in here.
+    with decoder_failures(decoded.format, f"image (mode {decoded.image.mode})"):
         pixels = prof.prepare(decoded)
         computed = {
             a.name: a.compute(pixels.thumbnail(a.width, a.height), prof.name) for a in chosen
@@ -106,11 +106,6 @@ def hash_image(
         structure = computed.get(phash.name) or phash.compute(
             pixels.thumbnail(phash.width, phash.height), prof.name
         )
-    except (OSError, ValueError) as err:  # pixel conversions of exotic modes
-        raise UnsupportedImage(
-            f"the {decoded.format.upper()} image (mode {decoded.image.mode}) could not be "
-            f"converted to pixels ({type(err).__name__})"
-        ) from None
     return HashResult(
         hashes={name: c.hash for name, c in computed.items()},
         profile=prof.name,

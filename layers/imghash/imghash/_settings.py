@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ._errors import InvalidRequest
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "default_index_path", "get_settings"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -69,14 +69,18 @@ class Settings:
     allow_private_urls: bool = False
     #: Accepted ``x-api-key`` values; empty means no key check (``IMGHASH_API_KEYS``).
     api_keys: frozenset[str] = field(default_factory=frozenset)
-    #: The embedded index's SQLite file (``IMGHASH_DB``).
-    db_path: str = "imghash.db"
+    #: Where the embedded index is (``IMGHASH_DB``): a SQLite file's path. Empty means
+    #: the default, ``index.db`` in the user's data directory (see :attr:`index_location`).
+    db_path: str = ""
     #: The DynamoDB table of the index in AWS; empty means the SQLite file (``IMGHASH_TABLE``).
     table_name: str = ""
     #: Seconds a search snapshot of a DynamoDB index is reused (``IMGHASH_INDEX_TTL``).
     index_ttl: float = 60.0
     #: Only keys under this prefix are indexed (``IMGHASH_INDEX_PREFIX``).
     index_prefix: str = ""
+    #: The origin browsers may call the API from, or ``*``; empty means no CORS headers
+    #: (``IMGHASH_CORS_ORIGIN``; the SAM template's CorsOrigin).
+    cors_origin: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -90,11 +94,31 @@ class Settings:
             fetch_timeout=_float(env, "IMGHASH_FETCH_TIMEOUT", cls.fetch_timeout, 0.1),
             allow_private_urls=_bool(env, "IMGHASH_ALLOW_PRIVATE_URLS"),
             api_keys=keys,
-            db_path=env.get("IMGHASH_DB", "").strip() or cls.db_path,
+            db_path=os.path.expanduser(env.get("IMGHASH_DB", "").strip()),
             table_name=env.get("IMGHASH_TABLE", "").strip(),
             index_ttl=_float(env, "IMGHASH_INDEX_TTL", cls.index_ttl, 0.0),
             index_prefix=env.get("IMGHASH_INDEX_PREFIX", ""),
+            cors_origin=env.get("IMGHASH_CORS_ORIGIN", "").strip(),
         )
+
+    @property
+    def index_location(self) -> str:
+        """The embedded index: ``IMGHASH_DB``, else :func:`default_index_path`.
+
+        The CLI and ``make serve`` share it, wherever they are started from.
+        """
+        return self.db_path or default_index_path()
+
+
+def default_index_path() -> str:
+    """``index.db`` in the user's data directory (``~/.local/share/imghash`` on Linux).
+
+    platformdirs is imported here, on first use: a Lambda function (whose index is a
+    table) never needs it.
+    """
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("imghash", appauthor=False), "index.db")
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Union, overload
 
-from ._errors import ImageTooLarge, InvalidRequest, UnsupportedImage
+from ._errors import ImageTooLarge, InvalidRequest
 from ._settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -191,21 +191,14 @@ def image_frame(image: Image.Image, settings: Settings) -> DecodedImage:
     made in memory, an array, or an image passed through ``ImageOps.exif_transpose`` has
     none, and is taken as upright). Its format is the file's when it was opened from one.
     """
-    from PIL import Image
-
-    from ._decode import DecodedImage, _orientation
+    from ._decode import DecodedImage, _orientation, decoder_failures
     from ._formats import FORMATS
 
     _check_pixels(image.width, image.height, "the image", settings)
-    try:
-        image.load()  # an image opened lazily is decoded here, inside the error funnel
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
-        raise UnsupportedImage(
-            f"the PIL image's pixel data could not be decoded ({type(err).__name__}); "
-            "the file behind it is truncated or corrupt"
-        ) from None
     names = {plugin: name for name, plugin in FORMATS.items()}
     fmt = names.get(image.format or "", IN_MEMORY)
+    with decoder_failures(fmt, "pixels"):
+        image.load()  # an image opened lazily is decoded here, inside the one funnel
     return DecodedImage(image, fmt, image.width, image.height, _orientation(image))
 
 

@@ -1,8 +1,8 @@
 """The index: records of hashed objects, stores (SQLite, DynamoDB), and exact search."""
 
 from ._dynamodb import DynamoStore
-from ._factory import store_from_settings
-from ._files import FILE_BUCKET, index_file
+from ._factory import open_store, store_from_settings
+from ._files import FILE_BUCKET, hash_file, index_file, is_missing, plan_file, prune, put_all
 from ._lambda import index_handler
 from ._record import IndexRecord, normalise_sequencer
 from ._s3 import HEADER_BYTES, RetryLater, S3Indexer
@@ -25,8 +25,14 @@ __all__ = [
     "SearchService",
     "Snapshot",
     "Store",
+    "hash_file",
     "index_file",
     "index_handler",
+    "is_missing",
     "normalise_sequencer",
+    "open_store",
+    "plan_file",
+    "prune",
+    "put_all",
     "store_from_settings",
 ]

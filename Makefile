@@ -80,20 +80,22 @@ fuzz: setup  ## a long coverage-guided fuzz of the decoders (atheris); crashers 
 wheel: $(STAMP)  ## build dist/imghash_service-*.whl (pip install it, with extras: README)
 	$(BIN)/python -m pip wheel $(PIP_FLAGS) --no-deps --no-build-isolation --wheel-dir dist .
 
-# pyproject.toml's numpy and Pillow ranges, proven: the tests whose values those two decide run
-# on the oldest versions the ranges admit (RANGE_OLDEST, the ranges' lower bounds; a test keeps
-# them equal) and on the newest the index has. Needs the network; not part of `make test`.
-RANGE_OLDEST := numpy==2.1.0 pillow==11.1.0
+# pyproject.toml's ranges of what decides pixel values (numpy, Pillow, simplejpeg), tested at
+# both ends: the tests whose values they decide run on the oldest versions the ranges admit
+# (RANGE_OLDEST: the ranges' lower bounds, which tests/packaging/test_lock.py keeps equal) and
+# on the newest the index has. Needs the network; not part of `make test`.
+RANGE_OLDEST := numpy==2.1.0 pillow==11.1.0 simplejpeg==1.9.0
+RANGE_NAMES := numpy pillow simplejpeg
 RANGE_TESTS := tests/corpus tests/unit
 check-ranges:  ## run the value-deciding tests on the oldest and the newest numpy and Pillow allowed
 	for end in oldest newest; do \
 	  venv=.venv-range/$$end; \
 	  test -x $$venv/bin/python || $(PYTHON) -m venv $$venv; \
-	  grep -v -E '^(numpy|pillow)==' $(LOCK) > $$venv/lock.txt; \
-	  if [ $$end = oldest ]; then ends="$(RANGE_OLDEST)"; else ends="--upgrade numpy pillow"; fi; \
+	  grep -v -E '^($(subst $() ,|,$(RANGE_NAMES)))==' $(LOCK) > $$venv/lock.txt; \
+	  if [ $$end = oldest ]; then ends="$(RANGE_OLDEST)"; else ends="--upgrade $(RANGE_NAMES)"; fi; \
 	  $$venv/bin/python -m pip install $(PIP_FLAGS) -c $$venv/lock.txt -e '.[dev]' $$ends; \
 	  echo "check-ranges: $$end"; \
-	  $$venv/bin/python -c 'import numpy, PIL; print("numpy", numpy.__version__, "Pillow", PIL.__version__)'; \
+	  $$venv/bin/python -m pip list 2>/dev/null | grep -i -w -E '$(subst $() ,|,$(RANGE_NAMES))'; \
 	  IMGHASH_REQUIRE_CORPUS=1 $$venv/bin/python -m pytest -q -p no:cacheprovider $(RANGE_TESTS); \
 	done
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -133,3 +134,23 @@ def test_every_install_hint_names_the_distribution() -> None:
         if wrong.search(line)
     ]
     assert found == []
+
+
+def test_check_ranges_starts_at_the_lower_bounds() -> None:
+    """``make check-ranges`` tests the oldest versions pyproject admits, not others."""
+    makefile = (ROOT / "Makefile").read_text()
+    oldest = dict(
+        pin.split("==") for pin in re.search(r"^RANGE_OLDEST := (.*)$", makefile, re.M)[1].split()
+    )
+    names = re.search(r"^RANGE_NAMES := (.*)$", makefile, re.M)[1].split()
+    assert sorted(oldest) == sorted(names)
+    for req in requirements(""):
+        name = canonicalize_name(req.name)
+        if name in oldest:
+            lower = [s.version for s in req.specifier if s.operator == ">="]
+            assert lower, f"{req} has no lower bound"
+            assert Version(oldest[name]) == Version(lower[0]), f"{req} vs {name}=={oldest[name]}"
+            assert req.specifier.contains(oldest[name])
+    assert {canonicalize_name(n) for n in names} <= {
+        canonicalize_name(r.name) for r in requirements("")
+    }

@@ -307,7 +307,7 @@ class PostgresStore:
         hashes = ",".join(
             f"{name}={value.hex()}"
             for name, value in sorted(record.hashes.items())
-            if value.bits == BITS
+            if len(value) == BITS  # the width in bits (PDQ hashes are 256)
         )
         params: dict[str, Param] = {c: getattr(record, c) for c in _RECORD_COLUMNS}
         params["hashes"] = hashes

@@ -10,6 +10,7 @@ import platform
 import sys
 
 import fast_mode
+import folders
 import handlers
 import imports
 import robustness
@@ -42,6 +43,8 @@ def main() -> None:
     print()
     search.run()
     search.cli_throughput(where)
+    print()
+    folders.run(where)
     sys.stdout.flush()
 
 

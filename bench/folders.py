@@ -113,9 +113,9 @@ def run(where: Path) -> dict[str, float]:
             rows,
         )
     )
-    index_ratio = medians["imghash index --jobs 1 DIR"] / medians[
-        f"imghash index DIR (--jobs {cores})"
-    ]
+    index_ratio = (
+        medians["imghash index --jobs 1 DIR"] / medians[f"imghash index DIR (--jobs {cores})"]
+    )
     print(
         f"\n{cores} cores; `index` with every core: {index_ratio:.2f}x `--jobs 1`. "
         f"Load average {load_before:.1f} before, {load_after:.1f} after. What the machine "

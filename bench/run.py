@@ -13,6 +13,8 @@ import fast_mode
 import folders
 import handlers
 import imports
+import pdq_speed
+import pg_search
 import robustness
 import search
 import server
@@ -31,6 +33,8 @@ def main() -> None:
     )
     speed.run(where)
     print()
+    pdq_speed.run(where)
+    print()
     fast_mode.run(where)
     print()
     robustness.run(where)
@@ -45,6 +49,8 @@ def main() -> None:
     search.cli_throughput(where)
     print()
     folders.run(where)
+    print()
+    pg_search.run()
     sys.stdout.flush()
 
 

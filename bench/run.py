@@ -11,6 +11,7 @@ import sys
 
 import batch
 import fast_mode
+import folders
 import handlers
 import imports
 import pdq_speed
@@ -49,6 +50,8 @@ def main() -> None:
     print()
     search.run()
     search.cli_throughput(where)
+    print()
+    folders.run(where)
     print()
     pg_search.run()
     sys.stdout.flush()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
@@ -16,6 +16,7 @@ from imghash._errors import UnsupportedImage, UpstreamTimeout
 from imghash.web._batch_inputs import Item
 from imghash.web._batch_run import FETCHES_AT_ONCE, _Turns, run_batch
 
+T = TypeVar("T")
 ID = "52fdfc07-2182-454f-963f-5f0f9a621d72"
 
 
@@ -46,7 +47,7 @@ def run(
     settings: Settings | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[dict[str, Any]]:
-    return asyncio.run(
+    return in_a_loop_of_its_own(
         run_batch(
             items,
             fetch=fetch or (lambda url, seconds: url.encode()),
@@ -56,6 +57,16 @@ def run(
             clock=clock,
         )
     )
+
+
+def in_a_loop_of_its_own(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` run in a loop closed after: asyncio.run would replace (and drop, unclosed)
+    the current loop that Mangum sets for the handler tests."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(work)
+    finally:
+        loop.close()
 
 
 def test_each_item_in_its_place_with_its_id_or_error() -> None:
@@ -231,4 +242,4 @@ def test_a_cancelled_waiter_does_not_stop_the_turns() -> None:
             await second
         return done
 
-    assert asyncio.run(scenario()) == ["first", "third"]
+    assert in_a_loop_of_its_own(scenario()) == ["first", "third"]

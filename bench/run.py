@@ -10,6 +10,7 @@ import platform
 import sys
 
 import fast_mode
+import folders
 import handlers
 import imports
 import pdq_speed
@@ -46,6 +47,8 @@ def main() -> None:
     print()
     search.run()
     search.cli_throughput(where)
+    print()
+    folders.run(where)
     print()
     pg_search.run()
     sys.stdout.flush()

@@ -22,8 +22,11 @@ def test_registry_names_and_sizes() -> None:
 def test_all_keeps_meaning_the_seeds_three() -> None:
     """PDQ is asked for by name: ``all`` (and no choice) give the seed's shape."""
     assert [a.name for a in resolve_algorithms("all")] == ["ahash", "dhash", "phash"]
-    assert [a.name for a in resolve_algorithms("pdq,all")] == ["ahash", "dhash", "phash"]
+    assert [a.name for a in resolve_algorithms(None)] == ["ahash", "dhash", "phash"]
     assert [a.name for a in resolve_algorithms("phash,pdq")] == ["phash", "pdq"]
+    # in a list, "all" stands for the three: "all,pdq" asks for every algorithm
+    assert [a.name for a in resolve_algorithms("all,pdq")] == ["ahash", "dhash", "phash", "pdq"]
+    assert [a.name for a in resolve_algorithms("pdq,all")] == ["pdq", "ahash", "dhash", "phash"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ._algorithms import ALGORITHMS
-from ._dihedral import DIHEDRAL, check_dihedral
+from ._dihedral import DIHEDRAL, check_dihedral, dihedral_algorithms
 from ._errors import InvalidRequest
 from ._hashvalue import DEFAULT_WIDTH, Hash
 
@@ -197,10 +197,13 @@ def compare(first: HashResult, second: HashResult, *, dihedral: bool = False) ->
     if not dihedral:
         unstable = (first.unstable_bits, second.unstable_bits)
         return _compared(first.hashes, second.hashes, low_information, flat, unstable, quality)
-    turning = [name for name in first.dihedral if name in second.hashes]
-    check_dihedral(turning or [n for n in first.hashes if n in second.hashes])
+    shared = [name for name in first.hashes if name in second.hashes]
+    check_dihedral(shared)
+    turning = [name for name in shared if name in dihedral_algorithms()]
+    if not all(name in first.dihedral for name in turning):
+        raise InvalidRequest("dihedral matching needs the first image hashed with dihedral=True")
     best: tuple[float, int, Comparison] | None = None
-    for k, orientation in enumerate(DIHEDRAL):
+    for k, _orientation in enumerate(DIHEDRAL):
         hashes = {**first.hashes, **{n: first.dihedral[n][k] for n in turning}}
         unstable_k = {**first.unstable_bits}
         for name, counts in first.dihedral_unstable_bits.items():

@@ -70,7 +70,9 @@ def dihedral_hashes(
             f"dihedral hashes are made by {' and '.join(supported)}, not {algorithm!r}"
         )
     name = algorithm.strip().lower()
-    result = hash_image(source, algorithms=name, profile=profile, fast=fast, settings=settings, dihedral=True)
+    result = hash_image(
+        source, algorithms=name, profile=profile, fast=fast, settings=settings, dihedral=True
+    )
     return result.dihedral[name]
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ._algorithms import ALGORITHMS, resolve_algorithms
+from ._algorithms import ALGORITHMS, Algorithm, Computed, resolve_algorithms
 from ._compare import MIN_QUALITY
-from ._decode import decode, decoder_failures
+from ._decode import DecodedImage, decode, decoder_failures
+from ._errors import InvalidRequest
 from ._hashvalue import Hash
 from ._profiles import resolve_profile
 from ._settings import Settings, get_settings
 from ._sources import Source, image_frame, read_source
+
+if TYPE_CHECKING:
+    from ._pixels import Pixels
 
 __all__ = ["FAST_MIN_SIDE", "HashResult", "Source", "hash_image", "read_source"]
 
@@ -105,33 +110,48 @@ def hash_image(
     prof = resolve_profile(profile)
     settings = settings or get_settings()
     got = read_source(source, settings)
-    if isinstance(got, bytes):
-        decoded = decode(got, settings, draft_side=FAST_MIN_SIDE if fast else None)
-        drafted = fast and decoded.format == "jpeg"
-    else:  # pixels already: nothing to draft from
-        decoded = image_frame(got, settings)
-        drafted = False
-    # Pillow may still decode lazily, or fail to convert an exotic mode, in here.
-    with decoder_failures(decoded.format, f"image (mode {decoded.image.mode})"):
-        pixels = prof.prepare(decoded)
-        computed = {a.name: a.compute(pixels, prof.name, dihedral=dihedral) for a in chosen}
-        flat = noise = False
-        if any(a.thumbnail for a in chosen):
-            flat = pixels.flatness() < LOW_INFORMATION_STD
-            # Whether the image's pHash is noise says something about the image itself,
-            # so it is asked even when pHash was not: its thumbnail is made for flatness.
-            phash = ALGORITHMS["phash"]
-            structure = computed.get(phash.name) or phash.compute(pixels, prof.name)
-            noise = (structure.unstable_bits or 0) > MOSTLY_NOISE_BITS
+    # One decode serves every algorithm, but in fast mode a JPEG is decoded at the scale
+    # each algorithm allows (the thumbnails' first; PDQ's needs more pixels).
+    sides: dict[int, list[Algorithm]] = {}
+    for a in chosen:
+        sides.setdefault(a.fast_side or FAST_MIN_SIDE, []).append(a)
+    computed: dict[str, Computed] = {}
+    flat = noise = False
+    decoded: DecodedImage | None = None
+    shown: tuple[DecodedImage, Pixels] | None = None
+    for side, members in sorted(sides.items()):
+        if decoded is None or (fast and decoded.format == "jpeg"):
+            if isinstance(got, bytes):
+                decoded = decode(got, settings, draft_side=side if fast else None)
+            else:  # pixels already: nothing to draft from
+                decoded = image_frame(got, settings)
+            # Pillow may still decode lazily, or fail to convert an exotic mode, in here.
+            with decoder_failures(decoded.format, f"image (mode {decoded.image.mode})"):
+                pixels = prof.prepare(decoded)
+        with decoder_failures(decoded.format, f"image (mode {decoded.image.mode})"):
+            for a in members:
+                computed[a.name] = a.compute(pixels, prof.name, dihedral=dihedral)
+            if any(a.thumbnail for a in members):
+                flat = pixels.flatness() < LOW_INFORMATION_STD
+                # Whether the image's pHash is noise says something about the image itself,
+                # so it is asked even when pHash was not: its thumbnail is made for flatness.
+                phash = ALGORITHMS["phash"]
+                structure = computed.get(phash.name) or phash.compute(pixels, prof.name)
+                noise = (structure.unstable_bits or 0) > MOSTLY_NOISE_BITS
+        shown = shown or (decoded, pixels)
+    if shown is None:  # resolve_algorithms never answers with none
+        raise InvalidRequest("no algorithm to compute")
+    frame, seen = shown
+    computed = {a.name: computed[a.name] for a in chosen}  # in the order asked
     quality = {name: c.quality for name, c in computed.items() if c.quality is not None}
     turned = {name: c.dihedral for name, c in computed.items() if c.dihedral is not None}
     return HashResult(
         hashes={name: c.hash for name, c in computed.items()},
         profile=prof.name,
-        format=decoded.format,
-        width=pixels.width,
-        height=pixels.height,
-        fast=drafted,
+        format=frame.format,
+        width=seen.width,
+        height=seen.height,
+        fast=fast and isinstance(got, bytes) and frame.format == "jpeg",
         low_information=flat or noise or any(q < MIN_QUALITY for q in quality.values()),
         flat=flat,
         unstable_bits={

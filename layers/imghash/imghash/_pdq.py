@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,8 @@ __all__ = [
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
+#: A block of DCT coefficients: PDQ's are float32, pHash's float64.
+Block = TypeVar("Block", npt.NDArray[np.float32], npt.NDArray[np.float64])
 
 #: Coefficients kept per side: frequencies 1 to 16 (the constant term is left out).
 _FREQUENCIES = 16
@@ -188,7 +190,7 @@ def pdq_computed(pixels: Pixels, profile: str, *, dihedral: bool = False) -> Com
     return Computed(computed[0].hash, quality=computed[0].quality, dihedral=turned)
 
 
-def dct_dihedral(coefficients: F32, first_frequency: int) -> list[F32]:
+def dct_dihedral(coefficients: Block, first_frequency: int) -> list[Block]:
     """A square block of 2-D DCT-II coefficients as it would be for each orientation in DIHEDRAL.
 
     Turning an image only transposes its DCT and flips the sign of odd frequencies,

@@ -153,9 +153,11 @@ def pdq_columns(decoded: DecodedImage, *, turn: bool) -> F32:
     orientation when ``turn``. The turn costs nothing: each block of rows is written
     where it belongs in the upright image's column layout, the one PDQ's filters read.
     """
-    kind, read = _blocks(decoded)
+    _kind, read = _blocks(decoded)
     height, width = _stored_size(decoded)
-    transposed, flip_rows, flip_columns = _ORIENT.get(decoded.orientation if turn else 1, _ORIENT[1])
+    transposed, flip_rows, flip_columns = _ORIENT.get(
+        decoded.orientation if turn else 1, _ORIENT[1]
+    )
     plane = np.empty((width, height) if transposed else (height, width), dtype=np.float32)
     view = plane[::-1] if flip_rows else plane
     view = view[:, ::-1] if flip_columns else view

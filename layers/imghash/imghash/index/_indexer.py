@@ -30,9 +30,7 @@ class ObjectRef:
     def hashed(self, data: bytes, settings: Settings) -> IndexRecord:
         """Hash ``data`` into a record; an image error becomes a record with its code."""
         try:
-            result = hash_image(
-                data, algorithms=INDEXED, profile=self.profile, settings=settings
-            )
+            result = hash_image(data, algorithms=INDEXED, profile=self.profile, settings=settings)
         except ImghashError as err:
             return self.failed(err)
         return IndexRecord(

@@ -19,6 +19,7 @@ import pytest
 
 import imghash
 from imghash import Settings
+from imghash._algorithms import ALGORITHMS
 from imghash.web._batch_inputs import MAX_ITEMS
 from imghash.web._batch_run import FETCHES_AT_ONCE
 from tests.api.test_http_api import error, ok
@@ -116,6 +117,20 @@ def test_options_in_the_body_or_the_query_as_for_v1_hash(base: str, seed_bytes: 
         "invalid_request",
     )
     assert message.startswith("algorithm is given twice")
+
+
+@pytest.mark.parametrize("algorithm", [*ALGORITHMS, "all"])
+def test_every_algorithm_of_the_registry_as_v1_hash_answers_it(
+    base: str, seed_bytes: bytes, algorithm: str
+) -> None:
+    [one] = results(
+        httpx.post(
+            base + BATCH, json={"items": [{"image": b64(seed_bytes)}], "algorithm": algorithm}
+        )
+    )
+    assert one["data"] == ok(
+        httpx.post(base + "/v1/hash", params={"algorithm": algorithm}, content=seed_bytes)
+    )
 
 
 def test_signals_are_given_per_item_as_v1_hash_gives_them(base: str) -> None:

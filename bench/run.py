@@ -9,6 +9,7 @@ import os
 import platform
 import sys
 
+import batch
 import fast_mode
 import folders
 import handlers
@@ -43,6 +44,8 @@ def main() -> None:
     imports.run()
     print()
     handlers.run()
+    print()
+    batch.run(where)
     print()
     server.run(where)
     print()

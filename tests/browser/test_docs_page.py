@@ -1,8 +1,9 @@
 """/docs in a real browser: Debian's chromium, driven by Playwright, against a real server.
 
 The page must work offline: every request the page makes outside the server is
-refused and recorded, and none may be attempted. "Try it out" then uploads a
-generated image through the multipart form, with and without an API key.
+refused and recorded, and none may be attempted. "Try it out" then uploads
+generated images through the multipart forms (hash, compare, a batch of two), with and
+without an API key.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def envelope(response: Any) -> dict[str, Any]:
 
 def test_try_it_out_offline(browser: Any, image: Path) -> None:
     expected = imghash.hash_image(image.read_bytes()).hex()
+    other = image.with_name("other.png")
+    other.write_bytes(encode(photo_like(100, 90, seed=8)))
     with api_server() as (base, _):
         docs = Page(browser, base)
         try:
@@ -139,6 +142,20 @@ def test_try_it_out_offline(browser: Any, image: Path) -> None:
             data = envelope(response)["data"]
             assert data["hashes"] == {"image1": expected, "image2": expected}
             assert data["likely_same"] is True
+
+            block = docs.operation("post", "/v1/hash/batch")
+            block.get_by_role("button", name="Add string item").first.click()  # a 2nd image
+            files = block.locator('input[type="file"]')
+            files.nth(0).set_input_files(image)
+            files.nth(1).set_input_files(other)
+            response = docs.execute(block, "/v1/hash/batch")
+            assert response.status == 200, response.text()
+            assert envelope(response)["data"]["results"] == [
+                {"index": 0, "id": image.name, "data": expected},
+                {"index": 1, "id": other.name, "data": imghash.hash_image(other).hex()},
+            ]
+            # The page sends the url list's field empty: not an item.
+            assert b'name="url"\r\n\r\n\r\n' in response.request.post_data_buffer
         finally:
             docs.close()
     assert docs.refused == []

@@ -12,6 +12,7 @@ import sys
 import fast_mode
 import handlers
 import imports
+import pdq_speed
 import robustness
 import search
 import server
@@ -29,6 +30,8 @@ def main() -> None:
         f"{platform.python_version()}, imghash {imghash.__version__}\n"
     )
     speed.run(where)
+    print()
+    pdq_speed.run(where)
     print()
     fast_mode.run(where)
     print()

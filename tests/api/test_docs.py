@@ -238,9 +238,8 @@ def _answer(status: int, name: str) -> httpx.Response:
             return call(allowed, "GET", "/v1/hash", params={"url": up + "/gone"})
     if status == 503:  # a search before any index was built, where the example says
         missing = Settings(db_path="/home/me/.local/share/imghash/index.db")
-        return call(
-            create_app(["search"], settings=missing), "GET", "/v1/search?hash=4edbd88c49eaf808"
-        )
+        search = create_app(["search"], settings=missing)
+        return call(search, "GET", "/v1/search?hash=4edbd88c49eaf808")
     raise LookupError(f"no request for ERROR_EXAMPLES[{status}][{name!r}]")
 
 

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageFile
 
 from ._errors import ImageTooLarge, ImghashError, UnsupportedImage
 from ._formats import FORMATS, sniff
+from ._jpeg import decode_rgb
 from ._settings import Settings
 
 __all__ = [
@@ -36,12 +39,24 @@ __all__ = [
 class DecodedImage:
     """The first frame of an image, decoded, as stored (orientation not yet applied)."""
 
+    #: The frame as Pillow opened it: loaded, unless ``rgb`` holds the pixels instead.
     image: Image.Image
     format: str
     width: int
     height: int
     #: EXIF orientation tag (1 to 8), 1 when absent or unreadable.
     orientation: int
+    #: The pixels of a colour JPEG decoded straight into numpy ((height, width, 3) uint8).
+    rgb: npt.NDArray[np.uint8] | None = None
+
+    @property
+    def mode(self) -> str:
+        """Pillow's mode of the frame (``RGB`` for ``rgb``)."""
+        return self.image.mode
+
+    def pillow(self) -> Image.Image:
+        """The frame as a loaded Pillow image."""
+        return self.image if self.rgb is None else Image.fromarray(self.rgb, "RGB")
 
 
 @lru_cache(maxsize=1)
@@ -215,8 +230,11 @@ def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) ->
     with decoder_failures(fmt, "pixel data"):
         if draft_side is not None and fmt == "jpeg":
             image.draft(image.mode, (draft_side, draft_side))
-        image.load()
-    return DecodedImage(image, fmt, width, height, orientation)
+        # A colour JPEG straight into numpy; anything simplejpeg leaves, Pillow decodes.
+        rgb = decode_rgb(data, image) if fmt == "jpeg" else None
+        if rgb is None:
+            image.load()
+    return DecodedImage(image, fmt, width, height, orientation, rgb)
 
 
 _TRANSPOSE = {
@@ -233,4 +251,5 @@ _TRANSPOSE = {
 def upright(decoded: DecodedImage) -> Image.Image:
     """The frame turned by its EXIF orientation, as Jimp does on read."""
     method = _TRANSPOSE.get(decoded.orientation)
-    return decoded.image if method is None else decoded.image.transpose(method)
+    image = decoded.pillow()
+    return image if method is None else image.transpose(method)

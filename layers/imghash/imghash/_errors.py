@@ -16,6 +16,8 @@ __all__ = [
     "IndexCorrupt",
     "IndexMissing",
     "InvalidRequest",
+    "Overloaded",
+    "RequestTimeout",
     "UnsupportedImage",
     "UpstreamError",
     "UpstreamTimeout",
@@ -77,6 +79,20 @@ class UpstreamTimeout(ImghashError):
 
     code = "upstream_timeout"
     http_status = 504
+
+
+class RequestTimeout(ImghashError):
+    """The client was too slow sending its request (the local server's timeouts)."""
+
+    code = "request_timeout"
+    http_status = 408
+
+
+class Overloaded(ImghashError):
+    """The local server is at its limit of requests, or of request bytes, at once."""
+
+    code = "overloaded"
+    http_status = 503
 
 
 class IndexMissing(ImghashError):

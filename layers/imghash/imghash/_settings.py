@@ -81,6 +81,26 @@ class Settings:
     #: The origin browsers may call the API from, or ``*``; empty means no CORS headers
     #: (``IMGHASH_CORS_ORIGIN``; the SAM template's CorsOrigin).
     cors_origin: str = ""
+    # The local server's limits (``make serve``; in AWS, API Gateway sets its own).
+    #: Bytes of a request's line and headers together (``IMGHASH_MAX_HEADER_BYTES``); 431.
+    max_header_bytes: int = 65_536
+    #: Header lines in a request (``IMGHASH_MAX_HEADERS``); 431.
+    max_headers: int = 100
+    #: Bytes of a request's target, path and query (``IMGHASH_MAX_URL_BYTES``); 414.
+    max_url_bytes: int = 32_768
+    #: Seconds for a request's headers to arrive, from its first byte or the connection's
+    #: opening (``IMGHASH_HEADER_TIMEOUT``); then 408 and the connection is closed.
+    header_timeout: float = 10.0
+    #: Seconds for a request's whole body to arrive once its headers have
+    #: (``IMGHASH_BODY_TIMEOUT``); then 408 and the connection is closed.
+    body_timeout: float = 20.0
+    #: Seconds an idle keep-alive connection is kept open (``IMGHASH_KEEP_ALIVE``).
+    keep_alive: float = 5.0
+    #: Requests a server process handles at once (``IMGHASH_MAX_CONCURRENCY``); then 503.
+    max_concurrency: int = 32
+    #: Bytes of request bodies a server process holds at once (``IMGHASH_MAX_INFLIGHT_BYTES``);
+    #: then 503. A single request is always let in when nothing else is in flight.
+    max_inflight_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +119,16 @@ class Settings:
             index_ttl=_float(env, "IMGHASH_INDEX_TTL", cls.index_ttl, 0.0),
             index_prefix=env.get("IMGHASH_INDEX_PREFIX", ""),
             cors_origin=env.get("IMGHASH_CORS_ORIGIN", "").strip(),
+            max_header_bytes=_int(env, "IMGHASH_MAX_HEADER_BYTES", cls.max_header_bytes, 1024),
+            max_headers=_int(env, "IMGHASH_MAX_HEADERS", cls.max_headers, 8),
+            max_url_bytes=_int(env, "IMGHASH_MAX_URL_BYTES", cls.max_url_bytes, 256),
+            header_timeout=_float(env, "IMGHASH_HEADER_TIMEOUT", cls.header_timeout, 0.1),
+            body_timeout=_float(env, "IMGHASH_BODY_TIMEOUT", cls.body_timeout, 0.1),
+            keep_alive=_float(env, "IMGHASH_KEEP_ALIVE", cls.keep_alive, 0.1),
+            max_concurrency=_int(env, "IMGHASH_MAX_CONCURRENCY", cls.max_concurrency, 1),
+            max_inflight_bytes=_int(
+                env, "IMGHASH_MAX_INFLIGHT_BYTES", cls.max_inflight_bytes, 1024
+            ),
         )
 
     @property

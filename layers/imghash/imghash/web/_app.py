@@ -20,8 +20,9 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
@@ -86,7 +87,20 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     response = error_response(_request_id(request), exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["allow"] = _allowed_methods(request)
     return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes on this path: GET and POST live in separate routes,
+    and Starlette's 405 names only the first route's."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 class _Access:
@@ -120,6 +134,12 @@ class _Access:
                 await response(scope, receive, sending)
             else:
                 await self.app(scope, receive, sending)
+        except ClientDisconnect:
+            # The client went away mid-body (or the local server closed a client too slow
+            # to send it): nobody to answer, and no bug. Logged as 499, or as the
+            # server's own status when it was the one to close.
+            status = int(state.get("closed_status", 499))
+            state.setdefault("error_code", "client_disconnected")
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             state["error_code"] = "internal_error"

@@ -68,6 +68,11 @@ POST_BODY = {
                         "image2": {"type": "string", "description": "second image in base64"},
                         **OPTION_PROPERTIES,
                     },
+                    # Each image exactly once: by URL or in base64.
+                    "allOf": [
+                        {"oneOf": [{"required": ["url1"]}, {"required": ["image1"]}]},
+                        {"oneOf": [{"required": ["url2"]}, {"required": ["image2"]}]},
+                    ],
                 },
                 "example": {"url1": EXAMPLE_URL, "url2": EXAMPLE_URL, "algorithm": "all"},
             },
@@ -92,6 +97,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
 @router.get(
     "/v1/compare",
     summary="Compare two images (by URL or base64)",
+    description="Each image is required, given once: `url1` or `image1`, and `url2` or `image2`.",
     response_model=CompareEnvelope,
     responses=RESPONSES,
     openapi_extra={"parameters": option_parameters(defaults=True)},

@@ -60,6 +60,8 @@ POST_BODY = {
                         "image": {"type": "string", "description": "image bytes in base64"},
                         **OPTION_PROPERTIES,
                     },
+                    # Exactly one image: by URL or in base64.
+                    "oneOf": [{"required": ["url"]}, {"required": ["image"]}],
                 },
                 "example": {"url": EXAMPLE_URL, "algorithm": "all"},
             },
@@ -79,6 +81,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
 @router.get(
     "/v1/hash",
     summary="Hash an image (by URL or base64)",
+    description="Give exactly one of `url` and `image`: one of them is required.",
     response_model=HashEnvelope,
     responses=RESPONSES,
     openapi_extra={"parameters": option_parameters(defaults=True)},

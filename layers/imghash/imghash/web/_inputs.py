@@ -191,6 +191,8 @@ def _json_fields(body: bytes) -> dict[str, str]:
         parsed: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the JSON body is not valid JSON") from None
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise InvalidRequest("the JSON body is nested too deeply; send a flat object") from None
     if not isinstance(parsed, dict):
         raise InvalidRequest("the JSON body must be an object")
     fields = {}
@@ -233,6 +235,18 @@ def _looks_like_an_image(body: bytes) -> bool:
     return True
 
 
+def _merged(body: Mapping[str, str], query: Mapping[str, str]) -> dict[str, str]:
+    """The body's fields and the query's; a field may be in both only with one value, so
+    that no value the request gives is silently ignored."""
+    for name in body.keys() & query.keys():
+        if body[name] != query[name]:
+            raise InvalidRequest(
+                f"{name} is given twice, in the query ({query[name]!r}) and in the body "
+                f"({body[name]!r}); give it once"
+            )
+    return {**body, **query}
+
+
 async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
     """Collect the request's fields and files; a GET has only its query."""
     fields = dict(request.query_params)
@@ -242,13 +256,13 @@ async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
     body = await _read_body(request, body_limit(settings, kind))
     if kind == "multipart/form-data":
         form_fields, files = await _multipart(request, body)
-        return RequestInputs({**form_fields, **fields}, files, None)
+        return RequestInputs(_merged(form_fields, fields), files, None)
     if kind == "application/json":
-        return RequestInputs({**_json_fields(body), **fields}, {}, None)
+        return RequestInputs(_merged(_json_fields(body), fields), {}, None)
     if kind == "application/x-www-form-urlencoded" and not _looks_like_an_image(body):
         form = _form_fields(body)
         if form is not None:  # a real HTML form (url=...&image=...)
-            return RequestInputs({**form, **fields}, {}, None)
+            return RequestInputs(_merged(form, fields), {}, None)
     if not body:
         if fields:
             return RequestInputs(fields, {}, None)

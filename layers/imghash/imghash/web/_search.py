@@ -193,6 +193,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
 @router.get(
     "/v1/search",
     summary="Find indexed images near an image or a hash",
+    description="Give exactly one of `url`, `image` and `hash`: one of them is required.",
     response_model=SearchEnvelope,
     responses=RESPONSES,
     openapi_extra={"parameters": option_parameters(defaults=True, properties=OPTIONS)},

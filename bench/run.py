@@ -13,6 +13,7 @@ import fast_mode
 import handlers
 import imports
 import pdq_speed
+import pg_search
 import robustness
 import search
 import server
@@ -45,6 +46,8 @@ def main() -> None:
     print()
     search.run()
     search.cli_throughput(where)
+    print()
+    pg_search.run()
     sys.stdout.flush()
 
 

@@ -1,4 +1,5 @@
-"""Lambda handler for /v1/search: answers from an in-memory index built from the table."""
+"""Lambda handler for /v1/search: asks Aurora in SQL (IndexEngine=aurora), else answers from
+an in-memory index built from the DynamoDB table."""
 
 from mangum import Mangum
 

@@ -1,4 +1,4 @@
-"""The index commands of ``imghash``: ``index``, ``search`` and ``dupes`` (DESIGN §8).
+"""The index commands of ``imghash``: ``index``, ``search``, ``dupes``, ``rebuild`` (DESIGN §8).
 
 Only registers them on the parser ``cli`` builds; what commands share is in ``_cli_io``.
 """
@@ -17,6 +17,7 @@ from typing import Any
 from ._cli_io import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     Console,
     expand_sources,
     hash_one,
@@ -53,20 +54,37 @@ _EXIT_DUPES = (
 
 
 def _location(args: argparse.Namespace, settings: Settings) -> str:
+    """--db, else $IMGHASH_DATABASE_URL, else $IMGHASH_DB, else the default file."""
     return str(args.db or settings.index_location)
+
+
+def _shown(location: str) -> str:
+    """A location for messages: a database URL without its password."""
+    from .index._postgres import masked
+
+    return masked(location)
+
+
+def _close(store: Any) -> None:
+    """Release what a store holds open (a PostgreSQL pool); files hold nothing."""
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from .index import open_store
 
     location = _location(args, settings)
-    store = open_store(location)
+    store = open_store(location, settings)
     try:
         status = _index(args, settings, store, location)
     except (sqlite3.Error, IndexCorrupt):
         # On any failure of the file itself, say whether it is damaged, and how to mend it.
         _check(store)
         raise
+    finally:
+        _close(store)
     _check(store)
     return status
 
@@ -122,7 +140,7 @@ def _index(args: argparse.Namespace, settings: Settings, store: Any, location: s
                     if args.json:
                         console.emit({"source": key, "removed": True})
     summary = ", ".join(f"{count} {label}" for label, count in counts.items())
-    console.note(f"{summary}; index {location}")
+    console.note(f"{summary}; index {_shown(location)}")
     return EXIT_FAILED if counts["failed"] else EXIT_OK
 
 
@@ -157,10 +175,13 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     except ImghashError as err:
         console.report(args.source, err.to_dict())
         return EXIT_FAILED
-    store = open_store(_location(args, settings), read_only=True)
-    matches, total = SearchService(store).search(
-        query, algorithm=args.algorithm, max_distance=k, limit=args.limit, profile=args.profile
-    )
+    store = open_store(_location(args, settings), settings, read_only=True)
+    try:
+        matches, total = SearchService(store).search(
+            query, algorithm=args.algorithm, max_distance=k, limit=args.limit, profile=args.profile
+        )
+    finally:
+        _close(store)
     missing = 0
     for match in matches:
         if match["bucket"] == "file":
@@ -224,6 +245,26 @@ def _cmd_dupes(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from .index import PostgresStore, open_store
+
+    location = _location(args, settings)
+    store = open_store(location, settings)
+    try:
+        if not isinstance(store, PostgresStore):
+            Console(args).note(
+                f"{_shown(location)} is not a PostgreSQL index: only those are cut into "
+                "substrings (give --db postgresql://...)"
+            )
+            return EXIT_USAGE
+        layout = store.rebuild(args.substrings)
+    finally:
+        _close(store)
+    widths = "/".join(str(w) for w in layout.widths)
+    Console(args).note(f"index {_shown(location)}: {layout.substrings} substrings of {widths} bits")
+    return EXIT_OK
+
+
 def _distance(args: argparse.Namespace) -> int:
     """--max-distance (checked by the parser), else the algorithm's likely-same limit."""
     k = args.max_distance
@@ -253,7 +294,8 @@ def _limit(text: str) -> int:
 def add_index_commands(
     commands: Any, common: Callable[..., None]
 ) -> dict[str, Callable[[argparse.Namespace, Settings], int]]:
-    """Add ``index``, ``search`` and ``dupes`` to the parser; return their handlers.
+    """Add ``index``, ``search``, ``dupes`` and ``rebuild`` to the parser; return their
+    handlers.
 
     ``common(parser, algorithm=..., jobs=...)`` adds the options of every hashing command.
     """
@@ -262,7 +304,8 @@ def add_index_commands(
         p.add_argument(
             "--db",
             metavar="PATH",
-            help="the index (default $IMGHASH_DB, else index.db in the user's data "
+            help="the index: a SQLite file or a postgresql:// URL (default "
+            "$IMGHASH_DATABASE_URL, else $IMGHASH_DB, else index.db in the user's data "
             "directory: ~/.local/share/imghash on Linux)",
         )
 
@@ -321,4 +364,23 @@ def add_index_commands(
     common(dupes_cmd, algorithm=False, jobs=True)
     search_options(dupes_cmd)
     dupes_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
-    return {"index": _cmd_index, "search": _cmd_search, "dupes": _cmd_dupes}
+
+    rebuild_cmd = commands.add_parser(
+        "rebuild",
+        help="re-cut a PostgreSQL index's hashes into M substrings",
+        description="Change how many substrings a PostgreSQL index cuts each hash into for "
+        "multi-index search (4 of 16 bits; 3 of 21/22 bits pays off past a few 10^7 "
+        "hashes). Searches and writes wait while the table is rewritten.",
+        epilog="exit status: 0 when rebuilt, 1 for an error, 2 for a usage error (not a "
+        "PostgreSQL index).",
+    )
+    db(rebuild_cmd)
+    rebuild_cmd.add_argument(
+        "--substrings", type=int, required=True, metavar="M", help="substrings a hash, 3..8"
+    )
+    return {
+        "index": _cmd_index,
+        "search": _cmd_search,
+        "dupes": _cmd_dupes,
+        "rebuild": _cmd_rebuild,
+    }

@@ -15,6 +15,7 @@ __all__ = [
     "ImghashError",
     "IndexCorrupt",
     "IndexMissing",
+    "IndexUnavailable",
     "InvalidRequest",
     "Overloaded",
     "RequestTimeout",
@@ -106,4 +107,11 @@ class IndexCorrupt(ImghashError):
     """The index file is damaged or is not an index; the fix is to build it again."""
 
     code = "index_corrupt"
+    http_status = 503
+
+
+class IndexUnavailable(ImghashError):
+    """The index's database cannot be reached or failed (PostgreSQL down, a bad URL)."""
+
+    code = "index_unavailable"
     http_status = 503

@@ -50,6 +50,21 @@ def _bool(environ: Mapping[str, str], name: str) -> bool:
     raise InvalidRequest(f"{name}={raw!r} must be 1 or 0")
 
 
+#: Substring counts a PostgreSQL index accepts: substrings of 8 to 22 bits, whose probe
+#: sets stay small enough to enumerate.
+SUBSTRINGS = range(3, 9)
+
+
+def _substrings(environ: Mapping[str, str]) -> int | None:
+    name = "IMGHASH_DATABASE_SUBSTRINGS"
+    if not environ.get(name, "").strip():
+        return None
+    value = _int(environ, name, 4, 1)
+    if value not in SUBSTRINGS:
+        raise InvalidRequest(f"{name}={value} is outside {SUBSTRINGS.start}..{SUBSTRINGS.stop - 1}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Limits and switches of the service; every field has a documented default.
@@ -78,6 +93,26 @@ class Settings:
     index_ttl: float = 60.0
     #: Only keys under this prefix are indexed (``IMGHASH_INDEX_PREFIX``).
     index_prefix: str = ""
+    #: A PostgreSQL index, ``postgresql://...``; wins over ``IMGHASH_DB``
+    #: (``IMGHASH_DATABASE_URL``).
+    database_url: str = ""
+    #: Substrings each 64-bit hash is cut into for multi-index search in SQL: 4 (16 bits)
+    #: or 3 (21/22 bits, better past about 5x10^7 rows). None: what the database holds,
+    #: 4 for a new one; a different value needs ``imghash rebuild``
+    #: (``IMGHASH_DATABASE_SUBSTRINGS``).
+    database_substrings: int | None = None
+    #: Most connections the local PostgreSQL pool opens (``IMGHASH_DATABASE_POOL``).
+    database_pool: int = 4
+    #: Aurora through the RDS Data API: the cluster's ARN (``IMGHASH_AURORA_CLUSTER_ARN``),
+    #: the secret of the database user (``IMGHASH_AURORA_SECRET_ARN``) and the database
+    #: (``IMGHASH_AURORA_DATABASE``).
+    aurora_cluster_arn: str = ""
+    aurora_secret_arn: str = ""
+    aurora_database: str = "imghash"
+    #: Running as a Lambda function (``AWS_LAMBDA_FUNCTION_NAME`` set by the runtime): one
+    #: database connection kept across invocations instead of a pool.
+    in_lambda: bool = False
+
     #: The origin browsers may call the API from, or ``*``; empty means no CORS headers
     #: (``IMGHASH_CORS_ORIGIN``; the SAM template's CorsOrigin).
     cors_origin: str = ""
@@ -118,6 +153,13 @@ class Settings:
             table_name=env.get("IMGHASH_TABLE", "").strip(),
             index_ttl=_float(env, "IMGHASH_INDEX_TTL", cls.index_ttl, 0.0),
             index_prefix=env.get("IMGHASH_INDEX_PREFIX", ""),
+            database_url=env.get("IMGHASH_DATABASE_URL", "").strip(),
+            database_substrings=_substrings(env),
+            database_pool=_int(env, "IMGHASH_DATABASE_POOL", cls.database_pool, 1),
+            aurora_cluster_arn=env.get("IMGHASH_AURORA_CLUSTER_ARN", "").strip(),
+            aurora_secret_arn=env.get("IMGHASH_AURORA_SECRET_ARN", "").strip(),
+            aurora_database=env.get("IMGHASH_AURORA_DATABASE", "").strip() or cls.aurora_database,
+            in_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip()),
             cors_origin=env.get("IMGHASH_CORS_ORIGIN", "").strip(),
             max_header_bytes=_int(env, "IMGHASH_MAX_HEADER_BYTES", cls.max_header_bytes, 1024),
             max_headers=_int(env, "IMGHASH_MAX_HEADERS", cls.max_headers, 8),
@@ -133,11 +175,12 @@ class Settings:
 
     @property
     def index_location(self) -> str:
-        """The embedded index: ``IMGHASH_DB``, else :func:`default_index_path`.
+        """Where the index is: ``IMGHASH_DATABASE_URL`` (PostgreSQL), else ``IMGHASH_DB``,
+        else :func:`default_index_path`.
 
         The CLI and ``make serve`` share it, wherever they are started from.
         """
-        return self.db_path or default_index_path()
+        return self.database_url or self.db_path or default_index_path()
 
 
 def default_index_path() -> str:

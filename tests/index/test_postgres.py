@@ -13,8 +13,9 @@ from botocore.stub import Stubber
 from imghash import Hash, InvalidRequest, Settings
 from imghash._errors import IndexUnavailable
 from imghash.index import IndexRecord, PostgresStore, SearchService, open_store, store_from_settings
+from imghash.index._pgschema import Layout
 from imghash.index._pgwire import Psycopg, psycopg_sql
-from imghash.index._postgres import GET, PUT, Layout, masked, search_sql
+from imghash.index._postgres import GET, PUT, masked, search_sql
 from tests.index.test_store_search import answers, oracle, planted
 from tests.pg import CLUSTER_ARN, DATABASE, SECRET_ARN
 

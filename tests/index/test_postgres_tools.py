@@ -44,6 +44,15 @@ def test_cli_index_search_and_rebuild(
     assert json.loads(capsys.readouterr().out)["matches"] == answer["matches"]
 
 
+def test_cli_rebuild_takes_3_to_8_substrings(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["rebuild", "--db", pg_url, "--substrings", "2"])
+    assert done.value.code == 2
+    assert "outside 3..8" in capsys.readouterr().err
+
+
 def test_cli_rebuild_refuses_a_sqlite_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

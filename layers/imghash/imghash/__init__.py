@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ._hashvalue import Hash
     from ._profiles import DEFAULT_PROFILE, PROFILES, Profile
     from ._settings import Settings, get_settings
+    from ._sources import fetch_url
 
 __version__ = "0.1.0"
 
@@ -73,6 +74,7 @@ _HOMES = {
     "._hashvalue": ["Hash"],
     "._profiles": ["DEFAULT_PROFILE", "PROFILES", "Profile"],
     "._settings": ["Settings", "get_settings"],
+    "._sources": ["fetch_url"],
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -103,6 +105,7 @@ __all__ = [
     "compare",
     "compare_hashes",
     "compare_images",
+    "fetch_url",
     "find_duplicates",
     "get_settings",
     "hash_image",

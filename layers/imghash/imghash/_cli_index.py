@@ -281,6 +281,20 @@ def _max_distance(text: str) -> int:
     return k
 
 
+def _substrings(text: str) -> int:
+    from ._settings import SUBSTRINGS
+
+    try:
+        m = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if m not in SUBSTRINGS:
+        raise argparse.ArgumentTypeError(
+            f"{m} is outside {SUBSTRINGS.start}..{SUBSTRINGS.stop - 1}"
+        )
+    return m
+
+
 def _limit(text: str) -> int:
     try:
         limit = int(text)
@@ -376,7 +390,7 @@ def add_index_commands(
     )
     db(rebuild_cmd)
     rebuild_cmd.add_argument(
-        "--substrings", type=int, required=True, metavar="M", help="substrings a hash, 3..8"
+        "--substrings", type=_substrings, required=True, metavar="M", help="substrings a hash, 3..8"
     )
     return {
         "index": _cmd_index,

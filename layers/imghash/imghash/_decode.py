@@ -165,7 +165,9 @@ def inspect_header(prefix: bytes, settings: Settings) -> str:
     """
     fmt = sniff(prefix)
     if fmt == "heif" and not heif_available():
-        raise UnsupportedImage("HEIC/HEIF needs the optional decoder: pip install 'imghash[heif]'")
+        raise UnsupportedImage(
+            "HEIC/HEIF needs the optional decoder: pip install 'imghash-service[heif]'"
+        )
     try:
         with decoder_failures(fmt, "header"):
             image = _open(prefix, fmt)
@@ -214,7 +216,9 @@ def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) ->
         )
     fmt = sniff(data)
     if fmt == "heif" and not heif_available():
-        raise UnsupportedImage("HEIC/HEIF needs the optional decoder: pip install 'imghash[heif]'")
+        raise UnsupportedImage(
+            "HEIC/HEIF needs the optional decoder: pip install 'imghash-service[heif]'"
+        )
     with decoder_failures(fmt, "header"):
         image = _open(data, fmt)
     width, height = image.size

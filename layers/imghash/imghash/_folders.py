@@ -77,7 +77,7 @@ def hash_task(job: tuple[HashOptions, str | bytes]) -> HashResult | ImghashError
                 from ._fetch import Fetcher
             except ImportError:
                 raise InvalidRequest(
-                    "URL sources need the web extra: pip install 'imghash[web]'"
+                    "URL sources need the web extra: pip install 'imghash-service[web]'"
                 ) from None
             source = Fetcher(options.settings).fetch(source)
         return hash_image(

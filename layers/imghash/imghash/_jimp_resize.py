@@ -263,6 +263,46 @@ class _ColumnSums:
         return upper
 
 
+@dataclass(frozen=True)
+class _WidthSteps:
+    """How the fused width pass treats each output of one (source, target) width pair."""
+
+    summed: npt.NDArray[np.intp]  # outputs that start with a run of weight 1...
+    first: npt.NDArray[np.intp]  # ...the run's first source column
+    stop: npt.NDArray[np.intp]  # ...and the column after its last
+    tails: tuple[tuple[int, int, float], ...]  # (output, column, weight) after the run
+    stepped: npt.NDArray[np.intp]  # outputs whose first weight is fractional
+    index: npt.NDArray[np.intp]  # (steps, len(stepped)); padding reads the zero row
+    weight: npt.NDArray[np.float64]
+    ones: tuple[bool, ...]  # per step: every weight is 1
+
+
+@lru_cache(maxsize=256)
+def _width_steps(src: int, dst: int) -> _WidthSteps:
+    plan = _area_plan(src, dst, 4)
+    runs = _runs(src, dst, 4)
+    summed = [j for j, entries in enumerate(runs) if entries[0][2] == 1]
+    tails = tuple(
+        (j, row, weight)
+        for j in summed
+        for first, stop, weight in runs[j][1:]
+        for row in range(first, stop)
+    )
+    stepped = np.setdiff1d(np.arange(dst), summed)
+    depth = int((plan.index[:, stepped] != src).sum(axis=0).max()) if stepped.size else 0
+    index, weight = plan.index[:depth, stepped], plan.weight[:depth, stepped]
+    return _WidthSteps(
+        np.array(summed, dtype=np.intp),
+        np.array([runs[j][0][0] for j in summed], dtype=np.intp),
+        np.array([runs[j][0][1] for j in summed], dtype=np.intp),
+        tails,
+        stepped,
+        index,
+        weight,
+        tuple(bool(np.all(row == 1)) for row in weight),
+    )
+
+
 def _opaque_width_pass(
     planes: GreyPlanes, dst: int, targets: tuple[int, ...]
 ) -> npt.NDArray[np.float64]:
@@ -277,39 +317,26 @@ def _opaque_width_pass(
     padded = planes.padded_columns
     n = padded.shape[0] - 1
     plan = _area_plan(n, dst, 4)
-    runs = _runs(n, dst, 4)
+    steps = _width_steps(n, dst)
     acc = np.zeros((dst, padded.shape[1]), dtype=F32)
-    summed = [j for j, entries in enumerate(runs) if entries[0][2] == 1]
-    if summed:
-        first = np.array([runs[j][0][0] for j in summed], dtype=np.intp)
-        stop = np.array([runs[j][0][1] for j in summed], dtype=np.intp)
-        acc[summed] = planes.column_sums(targets).run(first, stop)  # exact: below 2^24
-        for j in summed:
-            for first_row, stop_row, weight in runs[j][1:]:
-                for row in range(first_row, stop_row):
-                    acc[j] = (acc[j] + padded[row] * weight).astype(F32)
-    stepped = np.setdiff1d(np.arange(dst), summed)
-    if stepped.size:
-        acc[stepped] = _stepwise(padded, plan, stepped)
+    if steps.summed.size:
+        runs = planes.column_sums(targets).run(steps.first, steps.stop)
+        acc[steps.summed] = runs  # exact: below 2^24
+        for j, row, weight in steps.tails:
+            acc[j] = (acc[j] + padded[row] * weight).astype(F32)
+    if steps.stepped.size:
+        stepped = np.zeros((steps.stepped.size, padded.shape[1]), dtype=F32)
+        for k, ones in enumerate(steps.ones):
+            rows = padded[steps.index[k]]
+            if ones:
+                # Weight 1 on an integer pixel: a float32 add rounds exactly as JS's
+                # `float32 += double` does, the double sum being exact.
+                np.add(stepped, rows, out=stepped)
+            else:
+                stepped = (stepped + rows * steps.weight[k][:, None]).astype(F32)
+        acc[steps.stepped] = stepped
     scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
     return acc.astype(F64) * scale[:, None]
-
-
-def _stepwise(
-    padded: npt.NDArray[np.uint8], plan: _AreaPlan, outputs: npt.NDArray[np.intp]
-) -> npt.NDArray[np.float32]:
-    """Float32 sums of ``outputs``, all of them one step at a time (padding adds zero)."""
-    index, weight = plan.index[:, outputs], plan.weight[:, outputs]
-    acc = np.zeros((outputs.size, padded.shape[1]), dtype=F32)
-    for k in range(index.shape[0]):
-        rows = padded[index[k]]
-        if np.all(weight[k] == 1):
-            # Weight 1 on an integer pixel: a float32 add rounds exactly as JS's
-            # `float32 += double` does, the double sum being exact.
-            np.add(acc, rows, out=acc)
-        else:
-            acc = (acc + rows * weight[k][:, None]).astype(F32)
-    return acc
 
 
 @lru_cache(maxsize=256)

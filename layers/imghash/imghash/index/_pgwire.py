@@ -36,7 +36,7 @@ def _psycopg() -> Any:
         import psycopg
     except ImportError:
         raise IndexUnavailable(
-            "a PostgreSQL index needs psycopg: pip install 'imghash[postgres]'"
+            "a PostgreSQL index needs psycopg: pip install 'imghash-service[postgres]'"
         ) from None
     return psycopg
 

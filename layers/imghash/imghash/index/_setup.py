@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .._settings import Settings
-from ._postgres import PostgresStore, plain_name
+from ._pgschema import plain_name
+from ._postgres import PostgresStore
 
 __all__ = ["grants_sql", "setup_handler", "user_sql"]
 

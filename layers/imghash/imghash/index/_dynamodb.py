@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
-from .._hashvalue import Hash
+from .._hashvalue import DEFAULT_WIDTH, Hash
 from ._record import IndexRecord
 
 __all__ = ["TABLE_KEY", "DynamoStore"]
@@ -69,6 +69,8 @@ class DynamoStore:
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         for name, value in record.hashes.items():
+            if len(value) != DEFAULT_WIDTH:
+                continue  # a 256-bit PDQ hash is no DynamoDB number (38 digits at most)
             item[name] = {"N": str(value.signed)}
             item[f"{name}_hex"] = {"S": value.hex()}
         try:

@@ -111,7 +111,10 @@ def schema_sql(layout: Layout) -> str:
     """Creates whatever is missing, in one transaction, one schema change at a time: run
     at every start (first use in a Lambda, deploy time in the stack), harmless when done."""
     spaces = ", ".join(
-        f"({_literal(p)}, {_literal(a)}, {BITS})" for p in sorted(PROFILES) for a in ALGORITHMS
+        f"({_literal(p)}, {_literal(name)}, {BITS})"
+        for p in sorted(PROFILES)
+        for name, a in ALGORITHMS.items()
+        if a.bits == BITS
     )
     columns = "\n        ".join(_substring_columns(layout))
     return f"""

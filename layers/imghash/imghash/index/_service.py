@@ -10,12 +10,16 @@ from typing import Any
 
 from .._algorithms import ALGORITHMS
 from .._errors import InvalidRequest
-from .._hashvalue import Hash
+from .._hashvalue import DEFAULT_WIDTH, Hash
 from ._record import IndexRecord
 from ._search import HashIndex, check_query
 from ._store import SearchingStore, Store
 
 __all__ = ["SearchService", "Snapshot"]
+
+#: The algorithms searched in memory: those of 64-bit hashes (HashIndex's width); records
+#: carry PDQ's 256-bit hashes too, which issue 11's 256-bit search will take up.
+_SEARCHED = tuple(name for name, a in ALGORITHMS.items() if a.bits == DEFAULT_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class Snapshot:
 
     @classmethod
     def build(cls, store: Store, profile: str) -> Snapshot:
-        records: dict[str, list[IndexRecord]] = {name: [] for name in ALGORITHMS}
+        records: dict[str, list[IndexRecord]] = {name: [] for name in _SEARCHED}
         total = 0
         for record in store.scan():
             if record.error is not None or record.profile != profile:
@@ -48,7 +52,7 @@ class Snapshot:
     ) -> list[dict[str, Any]]:
         if algorithm not in self.indexes:
             raise InvalidRequest(
-                f"unknown algorithm {algorithm!r}; use one of {', '.join(ALGORITHMS)}"
+                f"unknown algorithm {algorithm!r}; use one of {', '.join(_SEARCHED)}"
             )
         check_query(max_distance, limit)
         found = self.records[algorithm]
@@ -104,9 +108,9 @@ class SearchService:
     ) -> tuple[list[dict[str, Any]], int]:
         """Matches nearest first, and how many objects the index holds."""
         if isinstance(self.store, SearchingStore):
-            if algorithm not in ALGORITHMS:
+            if algorithm not in _SEARCHED:
                 raise InvalidRequest(
-                    f"unknown algorithm {algorithm!r}; use one of {', '.join(ALGORITHMS)}"
+                    f"unknown algorithm {algorithm!r}; use one of {', '.join(_SEARCHED)}"
                 )
             check_query(max_distance, limit)
             found, total = self.store.search(

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from .._algorithms import ALGORITHMS, resolve_algorithms
+from .._algorithms import ALGORITHMS, ALL, resolve_algorithms
+from .._dihedral import DIHEDRAL, dihedral_algorithms
 from .._profiles import DEFAULT_PROFILE, PROFILES, resolve_profile
 from .._settings import Settings
 from ._inputs import ImageSource, Options
@@ -21,23 +22,31 @@ if TYPE_CHECKING:
 __all__ = [
     "ALGORITHM",
     "ALGORITHM_SCHEMA",
+    "COMPARE_PROPERTIES",
     "EMPTY",
     "FAST",
     "OPTION_PROPERTIES",
     "PROFILE",
     "PROFILE_SCHEMA",
     "checked_options",
+    "fetcher_of",
+    "hash_data",
     "hash_source",
     "option_parameters",
     "settings_of",
 ]
 
 ALGORITHM = (
-    f"{', '.join(ALGORITHMS)} or all (the default), or a comma list such as "
-    f"{','.join(list(ALGORITHMS)[:2])}"
+    f"{', '.join(ALGORITHMS)} or all (the default: {', '.join(a.name for a in ALL)}), or a "
+    f"comma list such as {','.join(list(ALGORITHMS)[:2])}"
 )
 PROFILE = "; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values())
 FAST = "let the JPEG decoder scale down first: faster, a bit or two may differ"
+DIHEDRAL_OPTION = (
+    "match the second image against the first turned or flipped each of the eight ways "
+    f"({', '.join(DIHEDRAL)}): the answer's orientation says which matched, and only "
+    f"{' and '.join(dihedral_algorithms())} decide likely_same"
+)
 
 _NAME = "(?:" + "|".join(re.escape(name) for name in ["all", *ALGORITHMS]) + ")"
 
@@ -66,6 +75,11 @@ OPTION_PROPERTIES: dict[str, dict[str, Any]] = {
     "profile": PROFILE_SCHEMA,
     "fast": {"type": "boolean", "default": False, "description": FAST},
 }
+#: Compare's options: the hashing options and dihedral matching.
+COMPARE_PROPERTIES: dict[str, dict[str, Any]] = {
+    **OPTION_PROPERTIES,
+    "dihedral": {"type": "boolean", "default": False, "description": DIHEDRAL_OPTION},
+}
 
 
 def option_parameters(
@@ -91,7 +105,8 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def _fetcher(request: Request) -> Fetcher:
+def fetcher_of(request: Request) -> Fetcher:
+    """The app's fetcher, built on first use."""
     fetcher: Fetcher | None = request.app.state.fetcher
     if fetcher is None:  # built on first use: routes without URLs never import httpx
         from .._fetch import Fetcher
@@ -109,12 +124,14 @@ def checked_options(request: Request, options: Options) -> Options:
     return options
 
 
-async def hash_source(request: Request, source: ImageSource, options: Options) -> HashResult:
-    """Fetch (when a URL) and hash one image, off the event loop."""
+async def hash_source(
+    request: Request, source: ImageSource, options: Options, *, dihedral: bool = False
+) -> HashResult:
+    """Fetch (when a URL) and hash one image, off the event loop; ``dihedral``: turned too."""
     from .._hashing import hash_image
 
     settings = settings_of(request)
-    fetcher = _fetcher(request) if source.url is not None else None
+    fetcher = fetcher_of(request) if source.url is not None else None
 
     def work() -> HashResult:
         data = source.data if fetcher is None else fetcher.fetch(source.url or "")
@@ -124,6 +141,12 @@ async def hash_source(request: Request, source: ImageSource, options: Options) -
             profile=options.profile,
             fast=options.fast,
             settings=settings,
+            dihedral=dihedral,
         )
 
     return await run_in_threadpool(work)
+
+
+def hash_data(result: HashResult) -> dict[str, object]:
+    """The data ``/v1/hash`` answers for one image: its hashes and what they signal."""
+    return {**result.hex(), **result.signals()}

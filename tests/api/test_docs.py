@@ -27,6 +27,7 @@ from imghash._profiles import DEFAULT_PROFILE, PROFILES
 from imghash.index import MemoryStore, SearchService
 from imghash.web import create_app
 from imghash.web._app import _STATUS_CODES
+from imghash.web._common import EMPTY
 from imghash.web._docs import ERROR_EXAMPLES, EXAMPLE_URL, SEED_HASHES
 from imghash.web._envelope import (
     BatchEnvelope,
@@ -104,7 +105,8 @@ def test_algorithm_and_profile_are_enums_from_the_registries(
     assert [where for where, _ in algorithms] == expected_places
     assert [where for where, _ in profiles] == expected_places
     for where, schema in algorithms:
-        one, listed = schema["anyOf"]
+        one, listed, empty = schema["anyOf"]
+        assert empty == EMPTY  # a form's blank field: the default
         assert one["enum"] == ["all", *ALGORITHMS]
         pattern = re.compile(listed["pattern"])
         names = list(ALGORITHMS)
@@ -115,7 +117,9 @@ def test_algorithm_and_profile_are_enums_from_the_registries(
         # The query of a POST shows no default: it would win over the body's choice.
         assert schema.get("default") == (None if (where, method) == ("query", "post") else "all")
     for where, schema in profiles:
-        assert schema["enum"] == list(PROFILES)
+        one, empty = schema["anyOf"]
+        assert one["enum"] == list(PROFILES)
+        assert empty == EMPTY
         default = None if (where, method) == ("query", "post") else DEFAULT_PROFILE
         assert schema.get("default") == default
 

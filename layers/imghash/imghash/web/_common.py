@@ -23,6 +23,7 @@ __all__ = [
     "ALGORITHM",
     "ALGORITHM_SCHEMA",
     "COMPARE_PROPERTIES",
+    "EMPTY",
     "FAST",
     "OPTION_PROPERTIES",
     "PROFILE",
@@ -49,19 +50,22 @@ DIHEDRAL_OPTION = (
 
 _NAME = "(?:" + "|".join(re.escape(name) for name in ["all", *ALGORITHMS]) + ")"
 
+#: Empty, as a form sends a field left blank: the option is not given (its default).
+EMPTY: dict[str, Any] = {"type": "string", "maxLength": 0, "title": "empty: the default"}
+
 #: The options' schemas, from the registries: a new algorithm or profile shows up here by
 #: itself. An algorithm is one name (a drop-down in /docs) or a comma list of names.
 ALGORITHM_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "enum": ["all", *ALGORITHMS], "title": "one algorithm"},
         {"type": "string", "pattern": f"^{_NAME}(?:,{_NAME})*$", "title": "a comma list"},
+        EMPTY,
     ],
     "default": "all",
     "description": ALGORITHM,
 }
 PROFILE_SCHEMA: dict[str, Any] = {
-    "type": "string",
-    "enum": list(PROFILES),
+    "anyOf": [{"type": "string", "enum": list(PROFILES), "title": "a profile"}, EMPTY],
     "default": DEFAULT_PROFILE,
     "description": PROFILE,
 }

@@ -13,7 +13,14 @@ from .._compare import LIKELY_SAME_MAX_DISTANCE
 from .._errors import InvalidRequest
 from .._hashvalue import Hash
 from .._profiles import resolve_profile
-from ._common import OPTION_PROPERTIES, PROFILE_SCHEMA, hash_source, option_parameters, settings_of
+from ._common import (
+    EMPTY,
+    OPTION_PROPERTIES,
+    PROFILE_SCHEMA,
+    hash_source,
+    option_parameters,
+    settings_of,
+)
 from ._docs import SEED_HASHES, answer, error_responses
 from ._envelope import SearchEnvelope, ok_response
 from ._inputs import Options, RequestInputs, read_inputs
@@ -32,21 +39,16 @@ MAX_LIMIT = 1000
 #: The search options, as the docs show them (the route reads them with ``_whole``).
 OPTIONS: dict[str, dict[str, Any]] = {
     "algorithm": {
-        "type": "string",
-        "enum": list(ALGORITHMS),
+        "anyOf": [{"type": "string", "enum": list(ALGORITHMS), "title": "an algorithm"}, EMPTY],
         "default": "phash",
         "description": "the algorithm whose hashes are searched",
     },
     "max_distance": {
-        "type": "integer",
-        "minimum": 0,
-        "maximum": 16,
+        "anyOf": [{"type": "integer", "minimum": 0, "maximum": 16}, EMPTY],
         "description": "largest Hamming distance (default: the algorithm's likely-same limit)",
     },
     "limit": {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": MAX_LIMIT,
+        "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, EMPTY],
         "default": DEFAULT_LIMIT,
         "description": "at most this many matches",
     },

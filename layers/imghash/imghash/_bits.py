@@ -92,4 +92,6 @@ def perceptual_hash(thumb: Thumb, profile: str) -> Computed:
     # The DC term is the sum of the pixels (times 4 in scipy's scaling): every other
     # coefficient's magnitude, and its rounding error, is bounded in proportion to it.
     noisy = unstable_bits(considered, float(np.abs(flat).max()))
-    return Computed(_pack(bits), int(noisy.sum()))
+    if profile != "imagehash":
+        noisy = np.concatenate([[False], noisy])  # the DC bit is always 0
+    return Computed(_pack(bits), _pack(noisy))

@@ -45,14 +45,19 @@ class HashResult:
     low_information: bool
     #: True for a flat or near-flat image: no algorithm's bits mean anything.
     flat: bool = False
-    #: For each computed algorithm whose bits rounding noise can decide (pHash): how
-    #: many did (see ``_bits.unstable_bits``). Such bits may differ between CPUs, and
-    #: between an image and its re-encoded copy; the comparison rule reads them.
-    unstable_bits: Mapping[str, int] = field(default_factory=dict)
+    #: For each computed algorithm whose bits rounding noise can decide (pHash): the
+    #: bits it did decide, as a mask in the hash's bit order (see ``_bits.unstable_bits``).
+    #: Such bits may differ between CPUs, and between an image and its re-encoded copy.
+    unstable: Mapping[str, Hash] = field(default_factory=dict)
 
     def hex(self) -> dict[str, str]:
         """``{"ahash": "fcff...", ...}`` for the algorithms that were computed."""
         return {name: value.hex() for name, value in self.hashes.items()}
+
+    @property
+    def unstable_bits(self) -> dict[str, int]:
+        """How many bits rounding noise decided, by algorithm; the comparison rule reads it."""
+        return {name: mask.value.bit_count() for name, mask in self.unstable.items()}
 
     def signals(self) -> dict[str, object]:
         """The signals that say something, as outputs show them beside the hashes.
@@ -145,7 +150,5 @@ def hash_image(
         fast=fast and decoded.format == "jpeg",
         low_information=flat or (structure.unstable_bits or 0) > MOSTLY_NOISE_BITS,
         flat=flat,
-        unstable_bits={
-            name: c.unstable_bits for name, c in computed.items() if c.unstable_bits is not None
-        },
+        unstable={name: c.unstable for name, c in computed.items() if c.unstable is not None},
     )

@@ -12,6 +12,8 @@ import sys
 import fast_mode
 import handlers
 import imports
+import pdq_speed
+import pg_search
 import robustness
 import search
 import server
@@ -30,6 +32,8 @@ def main() -> None:
     )
     speed.run(where)
     print()
+    pdq_speed.run(where)
+    print()
     fast_mode.run(where)
     print()
     robustness.run(where)
@@ -42,6 +46,8 @@ def main() -> None:
     print()
     search.run()
     search.cli_throughput(where)
+    print()
+    pg_search.run()
     sys.stdout.flush()
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import statistics
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from common import interleaved_medians, table
+from common import table
 
 ROUNDS = 7
 
@@ -75,14 +79,40 @@ def _peak_mb(path: Path, setup: str, statement: str) -> float:
     return float(out.stdout.strip())
 
 
+def _interleaved(
+    contenders: dict[str, Callable[[], object]], rounds: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall and CPU seconds per call, the contenders taking turns.
+
+    CPU time (this process's) is what a shared, loaded machine distorts least for the
+    single-threaded contenders; wall time is what a caller waits.
+    """
+    for call in contenders.values():
+        call()  # warm caches and lazy imports
+    wall: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, call in contenders.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            call()
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+    return (
+        {n: statistics.median(v) for n, v in wall.items()},
+        {n: statistics.median(v) for n, v in cpu.items()},
+    )
+
+
 def run(corpus: Path) -> dict[str, object]:
     photos = sorted((corpus / "photos").glob("large_*.jpg"))
     rows = []
     totals: dict[str, float] = {name: 0.0 for name in CONTENDERS}
+    cpu_totals: dict[str, float] = {name: 0.0 for name in CONTENDERS}
     for path in photos:
-        medians = interleaved_medians(_callables(path.read_bytes()), ROUNDS)  # type: ignore[arg-type]
+        medians, cpu = _interleaved(_callables(path.read_bytes()), ROUNDS)  # type: ignore[arg-type]
         for name, seconds in medians.items():
             totals[name] += seconds
+            cpu_totals[name] += cpu[name]
         base = medians["imagehash 4.3"]
         rows.append(
             [path.name]
@@ -98,12 +128,80 @@ def run(corpus: Path) -> dict[str, object]:
         f"{ROUNDS} interleaved runs (speed-up against imagehash)\n"
     )
     print(table(["photo", *CONTENDERS], rows))
+    cpu_base = cpu_totals["imagehash 4.3"]
+    print(
+        "\nCPU time of the same calls, all six: "
+        + ", ".join(
+            f"{n} {cpu_totals[n] * 1000:.0f} ms ({cpu_base / cpu_totals[n]:.1f}x)"
+            for n in CONTENDERS
+        )
+    )
 
     twelve = corpus / "photos" / "large_4032x3024.jpg"
     peaks = {name: _peak_mb(twelve, *code) for name, code in CONTENDERS.items()}
     print(f"\n### Peak memory added by hashing the 12 MP photo ({twelve.name}), fresh process\n")
     print(table(["contender", "peak MB added"], [[n, f"{mb:.0f}"] for n, mb in peaks.items()]))
-    return {"speedup": {n: base / totals[n] for n in CONTENDERS}, "peak_mb": peaks}
+    worst = _worst_cases()
+    return {
+        "speedup": {n: base / totals[n] for n in CONTENDERS},
+        "cpu_speedup": {n: cpu_base / cpu_totals[n] for n in CONTENDERS},
+        "peak_mb": peaks,
+        "worst_mb": worst,
+    }
+
+
+# The inputs of issue 10, made here (never committed): each hashed in a fresh process.
+WORST_CASES = {
+    "50 MP flat grey PNG (7071x7071)": (
+        "from PIL import Image\n"
+        "Image.new('RGB', (7071, 7071), (128, 128, 128)).save(sys.argv[1], 'PNG')"
+    ),
+    "21 MP grey JPEG (640x32768)": (
+        "import numpy as np\nfrom PIL import Image\n"
+        "g = np.linspace(0, 255, 32768)[:, None] + np.random.default_rng(1).normal(0, 2, "
+        "(32768, 640))\n"
+        "Image.fromarray(g.clip(0, 255).astype(np.uint8), 'L').convert('RGB')"
+        ".save(sys.argv[1], 'JPEG', quality=30)"
+    ),
+}
+
+
+def _worst_cases() -> dict[str, dict[str, float]]:
+    """Peak memory and time of the worst inputs within the limits, per profile and mode."""
+    found: dict[str, dict[str, float]] = {}
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for label, make in WORST_CASES.items():
+            path = Path(folder) / "input"
+            subprocess.run([sys.executable, "-c", "import sys\n" + make, str(path)], check=True)
+            for profile in ("jimp", "imagehash"):
+                for fast in (False, True):
+                    statement = (
+                        "import time; t = time.perf_counter(); "
+                        f"imghash.hash_image(data, profile={profile!r}, fast={fast}); "
+                        "print('seconds', time.perf_counter() - t, file=sys.stderr)"
+                    )
+                    setup = "import sys, imghash, imghash._hashing, imghash._pixels"
+                    mb, seconds = _peak_and_time(path, setup, statement)
+                    name = f"{label}, {profile}, {'fast' if fast else 'exact'}"
+                    found[name] = {"peak_mb": mb, "seconds": seconds}
+                    rows.append(
+                        [label, profile, "fast" if fast else "exact", f"{mb:.0f}", f"{seconds:.2f}"]
+                    )
+    print("\n### Worst cases within the default limits: peak MB added and seconds, fresh process\n")
+    print(table(["input", "profile", "mode", "peak MB added", "seconds"], rows))
+    return found
+
+
+def _peak_and_time(path: Path, setup: str, statement: str) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_CHILD.format(setup=setup, statement=statement), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = float(out.stderr.split("seconds")[-1].strip())
+    return float(out.stdout.strip()), seconds
 
 
 if __name__ == "__main__":

@@ -1,22 +1,37 @@
-"""Shared fixtures: the corpus (found through IMGHASH_CORPUS) and generated images."""
+"""Shared fixtures: the corpus (found through IMGHASH_CORPUS), generated images, and a real
+PostgreSQL (pgserver) with a schema per test and the RDS Data API served from it."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import encode, photo_like
+from tests.helpers import encode, need, photo_like
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _corpus_dir() -> Path:
     return Path(os.environ.get("IMGHASH_CORPUS", ROOT.parent / "shared" / "corpus")).resolve()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The default index lives in the user's data directory: during the tests (and their
+    subprocesses) that is a fresh folder, never the real user's."""
+    saved = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data-home"))
+    yield
+    if saved is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = saved
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +63,45 @@ def make_image() -> Callable[..., bytes]:
         return encode(photo_like(width, height, seed), fmt)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for the whole run (pgserver); its URL."""
+    from tests.pg import server
+
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(server())
+        except Exception as err:  # not installed, or it could not start: say which
+            need(False, f"PostgreSQL (pgserver) could not start: {type(err).__name__}: {err}")
+        yield url
+
+
+@pytest.fixture
+def pg_url(postgres: str) -> Iterator[str]:
+    """The URL of an empty schema of its own on the test server."""
+    from tests.pg import fresh_schema
+
+    with fresh_schema(postgres) as url:
+        yield url
+
+
+@pytest.fixture
+def rds_data(pg_url: str) -> Iterator[Any]:
+    """A botocore ``rds-data`` client whose ExecuteStatement runs on the test's schema."""
+    import boto3
+
+    from tests.pg import DataApiOnPostgres
+
+    client = boto3.client(
+        "rds-data",
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    service = DataApiOnPostgres(pg_url)
+    service.attach(client.meta.events)
+    client.service = service
+    yield client
+    service.close()

@@ -23,13 +23,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def api_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
-    """``python -m imghash.web`` on a free port; yields its URL and its output lines so far."""
+def api_server(
+    env: dict[str, str] | None = None, *, python: str = sys.executable, cwd: str | None = None
+) -> Iterator[tuple[str, list[str]]]:
+    """``python -m imghash.web`` on a free port; yields its URL and its output lines so far.
+
+    ``python`` is the interpreter to serve with (another virtual environment's, say).
+    """
     port = free_port()
     child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "imghash.web", "--host", "127.0.0.1", "--port", str(port)],
+        [python, "-m", "imghash.web", "--host", "127.0.0.1", "--port", str(port)],
         env=child_env,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -4,4 +4,4 @@ from mangum import Mangum
 
 from imghash.web import create_app
 
-handler = Mangum(create_app(["compare"]), lifespan="off")
+handler = Mangum(create_app(["compare"], docs=False), lifespan="off")

@@ -4,4 +4,4 @@ from mangum import Mangum
 
 from imghash.web import create_app
 
-handler = Mangum(create_app(["meta"]), lifespan="off")
+handler = Mangum(create_app(["meta"], docs=False), lifespan="off")

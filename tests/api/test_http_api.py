@@ -96,6 +96,58 @@ def test_post_multipart(base: str, seed_bytes: bytes) -> None:
     assert ok(response) == SEED
 
 
+PAGE = b'<!DOCTYPE html>\n<html lang="en"><body><a href="/x?a=1&b=2">x</a></body></html>\n'
+
+
+@pytest.mark.parametrize(
+    "body", [PAGE, b"%PDF-1.4\n%\xe2\xe3", b"hello, world\n", b'{"url": "x"}'], ids=repr
+)
+def test_a_non_image_sent_as_a_form_is_a_non_image(base: str, body: bytes) -> None:
+    # curl --data-binary @page.html: the form type, but no form: 415 as for any raw body
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    error(httpx.post(base + "/v1/hash", content=body, headers=form), 415, "unsupported_image")
+
+
+def test_a_real_form_stays_a_form(base: str, seed_bytes: bytes) -> None:
+    encoded = base64.b64encode(seed_bytes).decode()
+    answer = ok(httpx.post(base + "/v1/hash", data={"image": encoded, "algorithm": "phash"}))
+    assert answer == {"phash": SEED["phash"]}
+    message = error(
+        httpx.post(base + "/v1/hash", data={"algorithm": "phash"}), 400, "invalid_request"
+    )
+    assert "missing image" in message
+
+
+def test_file_is_an_alias_of_image(base: str, seed_bytes: bytes) -> None:
+    assert ok(httpx.post(base + "/v1/hash", files={"file": ("x.jpg", seed_bytes)})) == SEED
+    files = {"file1": ("a.jpg", seed_bytes), "file2": ("b.jpg", seed_bytes)}
+    data = ok(httpx.post(base + "/v1/compare", files=files))
+    assert data["hashes"] == {"image1": SEED, "image2": SEED}  # type: ignore[index]
+    both = {"file": ("x.jpg", seed_bytes), "image": ("y.jpg", seed_bytes)}
+    message = error(httpx.post(base + "/v1/hash", files=both), 400, "invalid_request")
+    assert message == "give image or file, not both"
+
+
+def test_missing_image_names_the_fields_and_what_was_sent(base: str, seed_bytes: bytes) -> None:
+    message = error(
+        httpx.post(base + "/v1/hash", files={"upload": ("x.jpg", seed_bytes)}),
+        400,
+        "invalid_request",
+    )
+    assert message == (
+        "missing image: give url (a URL) or image (base64, or a multipart file; file works "
+        "too), or send the image itself as the request body; the files sent are named upload"
+    )
+    message = error(
+        httpx.post(base + "/v1/compare", files={"image1": ("x.jpg", seed_bytes)}),
+        400,
+        "invalid_request",
+    )
+    assert message.startswith("missing image: give url2 (a URL) or image2 (base64, or a ")
+    assert "file2 works too" in message
+    assert message.endswith("the files sent are named image1")
+
+
 @pytest.mark.parametrize("prefix", ["", "data:image/jpeg;base64,"])
 def test_post_json_base64(base: str, seed_bytes: bytes, prefix: str) -> None:
     image = prefix + base64.b64encode(seed_bytes).decode()

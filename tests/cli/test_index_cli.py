@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,14 +34,28 @@ def lines(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(IMGHASH), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, **env},
+    )
+
+
 def test_index_then_search(
     folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = str(tmp_path / "index.db")
-    assert main(["index", "--db", db, str(folder)]) == 1  # the broken file is reported
+    # A file that is not an image is recorded as such and reported: not a failure.
+    assert main(["index", "--db", db, str(folder)]) == 0
     err = capsys.readouterr().err
-    assert "5 hashed, 0 unchanged, 1 not images, 0 failed" in err
-    assert main(["index", "--db", db, str(folder)]) == 1
+    assert "(unsupported_image)" in err
+    assert "5 hashed, 0 unchanged, 1 not images, 0 failed, 0 removed" in err
+    assert main(["index", "--db", db, str(folder)]) == 0
     assert "0 hashed, 5 unchanged" in capsys.readouterr().err  # nothing read again
 
     assert main(["search", "--db", db, "--json", str(folder / "p2.png")]) == 0
@@ -55,30 +70,144 @@ def test_index_then_search(
     assert out.split() == ["0", str((folder / "p0.png").resolve())]
 
 
+def test_a_file_that_cannot_be_read_is_a_failure(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "index.db")
+    assert main(["index", "--db", db, str(folder / "p0.png"), str(folder / "gone.png")]) == 1
+    assert "1 hashed, 0 unchanged, 0 not images, 1 failed" in capsys.readouterr().err
+
+
+def test_an_empty_folder_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    for command in ("hash", "index", "dupes"):
+        done = run(command, str(tmp_path / "empty"), IMGHASH_DB=str(tmp_path / "i.db"))
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stdout == ""
+        assert f"no image files in {tmp_path / 'empty'}" in done.stderr
+
+
+def test_reindexing_removes_deleted_files_and_search_flags_them(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "index.db")
+    assert main(["index", "--db", db, str(folder)]) == 0
+    capsys.readouterr()
+    small = (folder / "nested" / "p2-small.jpg").resolve()
+    small.unlink()
+    # Before the folder is indexed again, search still knows the file, and says it is gone.
+    assert main(["search", "--db", db, str(folder / "p2.png")]) == 0
+    captured = capsys.readouterr()
+    assert f"{small}  (missing: the file is gone)" in captured.out.splitlines()[1]
+    assert "1 of them no longer exist" in captured.err
+    assert main(["search", "--db", db, "--json", str(folder / "p2.png")]) == 0
+    [answer] = lines(capsys.readouterr().out)
+    missing = {Path(m["key"]).name: m["missing"] for m in answer["matches"]}  # type: ignore[index, union-attr]
+    assert missing == {"p2.png": False, "p2-small.jpg": True}
+
+    assert main(["index", "--db", db, "--json", str(folder)]) == 0
+    captured = capsys.readouterr()
+    assert {"source": str(small), "removed": True} in lines(captured.out)
+    assert "0 hashed, 4 unchanged, 1 not images, 0 failed, 1 removed" in captured.err
+    assert main(["search", "--db", db, "--json", str(folder / "p2.png")]) == 0
+    [answer] = lines(capsys.readouterr().out)
+    assert [Path(m["key"]).name for m in answer["matches"]] == ["p2.png"]  # type: ignore[index, union-attr]
+    assert answer["indexed"] == 4
+
+
+def test_pruning_keeps_records_outside_the_folder(folder: Path, tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "o.png").write_bytes(encode(photo_like(64, 64, seed=9), "PNG"))
+    assert run("index", "--db", str(db), str(folder), str(other)).returncode == 0
+    (other / "o.png").unlink()
+    done = run("index", "--db", str(db), str(folder))  # only `folder` is looked at
+    assert "0 removed" in done.stderr
+    done = run("index", "--db", str(db), str(other))
+    assert "1 removed" in done.stderr
+
+
 def test_dupes_groups_the_resized_copy(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["dupes", "--json", str(folder)])
-    groups = [line["group"] for line in lines(capsys.readouterr().out) if "group" in line]
-    assert groups == [[str(folder / "nested" / "p2-small.jpg"), str(folder / "p2.png")]]
+    assert main(["dupes", "--json", str(folder)]) == 1  # broken.jpg could not be hashed
+    groups = [line for line in lines(capsys.readouterr().out) if "group" in line]
+    small, big = str(folder / "nested" / "p2-small.jpg"), str(folder / "p2.png")
+    assert [g["group"] for g in groups] == [[small, big]]
+    [pair] = groups[0]["pairs"]  # type: ignore[misc]
+    hashes = [imghash.hash_image(p).hashes for p in (small, big)]
+    assert pair == {
+        "first": small,
+        "second": big,
+        "distances": {n: hashes[0][n] - hashes[1][n] for n in ("ahash", "dhash", "phash")},
+    }
 
 
 def test_search_with_the_real_command_and_a_bad_distance(folder: Path, tmp_path: Path) -> None:
     db = str(tmp_path / "i.db")
-    subprocess.run(
-        [str(IMGHASH), "index", "--db", db, str(folder / "p1.png")], check=True, capture_output=True
-    )
-    done = subprocess.run(
-        [str(IMGHASH), "search", "--db", db, str(folder / "p1.png")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    assert run("index", "--db", db, str(folder / "p1.png")).returncode == 0
+    done = run("search", "--db", db, str(folder / "p1.png"))
     assert done.returncode == 0
     assert done.stdout.split()[0] == "0"
-    bad = subprocess.run(
-        [str(IMGHASH), "search", "-k", "99", "--db", db, "x"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = run("search", "-k", "99", "--db", db, "x")
     assert bad.returncode == 2
+    assert "usage: imghash search" in bad.stderr
     assert "outside 0..16" in bad.stderr
+
+
+def test_the_default_index_is_in_the_data_directory_wherever_the_command_runs(
+    folder: Path, tmp_path: Path
+) -> None:
+    home, here, there = tmp_path / "data", tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    env = {"XDG_DATA_HOME": str(home), "IMGHASH_DB": ""}
+    phash = imghash.hash_image(folder / "p1.png").hashes["phash"].hex()
+    default = home / "imghash" / "index.db"
+
+    # No index yet: an error that says how to make one, and no file is created anywhere.
+    done = run("search", phash, cwd=there, **env)
+    assert done.returncode == 1
+    assert "(index_not_found)" in done.stderr
+    assert "imghash index FOLDER" in done.stderr
+    assert str(default) in done.stderr
+    assert not home.exists()
+    assert list(there.iterdir()) == []
+
+    assert run("index", str(folder), cwd=here, **env).returncode == 0
+    assert default.is_file()
+    assert list(here.iterdir()) == []
+    done = run("search", "-k", "0", phash, cwd=there, **env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", str((folder / "p1.png").resolve())]
+
+    # IMGHASH_DB, then --db, choose another index.
+    elsewhere = tmp_path / "elsewhere.db"
+    done = run("search", phash, cwd=there, **{**env, "IMGHASH_DB": str(elsewhere)})
+    assert done.returncode == 1
+    assert str(elsewhere) in done.stderr
+    done = run("search", "--db", str(default), phash, **{**env, "IMGHASH_DB": str(elsewhere)})
+    assert done.returncode == 0
+    assert not elsewhere.exists()
+
+
+def test_the_server_does_not_create_an_index_either(tmp_path: Path) -> None:
+    import asyncio
+
+    import httpx
+
+    from imghash import Settings
+    from imghash.web import create_app
+
+    db = tmp_path / "nothing-here.db"
+    app = create_app(settings=Settings(db_path=str(db)))
+
+    async def search() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/v1/search", params={"hash": "4edbd88c49eaf808"})
+
+    response = asyncio.run(search())
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "index_not_found"
+    assert "imghash index" in response.json()["error"]["message"]
+    assert list(tmp_path.iterdir()) == []

@@ -70,7 +70,11 @@ def test_there_is_an_event_for_every_route_and_input_kind() -> None:
 
 @pytest.fixture(autouse=True)
 def empty_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The search function reads its store from the environment: an empty SQLite file."""
+    """The search function reads its store from the environment: an empty SQLite file
+    (made here: searching never creates one)."""
+    from imghash.index import SQLiteStore
+
+    SQLiteStore(tmp_path / "index.db").generation()  # opened for writing: the empty index
     monkeypatch.setenv("IMGHASH_DB", str(tmp_path / "index.db"))
     monkeypatch.delenv("IMGHASH_TABLE", raising=False)
 

@@ -16,16 +16,16 @@ from imghash import Settings
 from imghash.index import (
     HEADER_BYTES,
     DynamoStore,
+    PostgresStore,
     RetryLater,
     S3Indexer,
     SearchService,
-    SQLiteStore,
     Store,
     index_handler,
 )
 from tests.functions.test_handlers import Context, handler_module
 from tests.helpers import encode, photo_like
-from tests.index.conftest import BUCKET, TABLE
+from tests.index.conftest import BUCKET, TABLE, make_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = {"ahash": "fcfffff310100000", "dhash": "313c156666e4e584", "phash": "4edbd88c49eaf808"}
@@ -58,12 +58,11 @@ def seed(corpus: Path) -> bytes:
     return (corpus / "photos" / "DSCN0010.jpg").read_bytes()
 
 
-@pytest.fixture(params=["dynamodb", "sqlite"])
+@pytest.fixture(params=["dynamodb", "sqlite", "postgres", "aurora"])
 def store(request: pytest.FixtureRequest, aws: dict[str, Any], tmp_path: Path) -> Store:
-    """Each scenario runs against the AWS table and against the embedded SQLite file."""
-    if request.param == "dynamodb":
-        return DynamoStore(TABLE, client=aws["dynamodb"])
-    return SQLiteStore(tmp_path / "index.db")
+    """Each scenario runs against the AWS table, the embedded SQLite file, a real
+    PostgreSQL, and Aurora's Data API (served by that PostgreSQL)."""
+    return make_store(request.param, request, tmp_path)
 
 
 def make_indexer(
@@ -86,7 +85,15 @@ def test_put_event_indexes_every_record(aws: dict[str, Any], store: Store, seed:
     aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
     aws["s3"].put_object(Bucket=BUCKET, Key=KEY2, Body=encode(photo_like(), "PNG"))
     counts = index_handler(indexer)(event("s3_put.json"), None)
-    assert counts == {"indexed": 2, "not_images": 0, "removed": 0, "skipped": 0}
+    assert counts == {
+        "indexed": 2,
+        "not_images": 0,
+        "unchanged": 0,
+        "removed": 0,
+        "skipped": 0,
+        "failed": 0,
+        "failures": [],
+    }
     first = store.get(BUCKET, KEY1)  # the key URL-decoded: spaces, not '+'
     assert first is not None
     assert {n: h.hex() for n, h in first.hashes.items()} == SEED
@@ -288,3 +295,66 @@ def test_the_deployed_functions_end_to_end(
     assert [m["key"] for m in body["data"]["matches"]] == [KEY1]
     assert body["data"]["matches"][0]["hashes"] == SEED
     assert body["data"]["indexed"] == 2
+
+
+@pytest.mark.parametrize("kind", ["postgres", "aurora"])
+def test_a_new_image_is_found_as_soon_as_it_is_indexed(
+    kind: str, aws: dict[str, Any], seed: bytes, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # The store searches itself: no snapshot, no TTL, nothing to wait for.
+    indexer, store, _ = make_indexer(aws, make_store(kind, request, tmp_path))
+    service = SearchService(store, ttl=3600)
+    query = imghash.Hash.from_hex(SEED["phash"])
+
+    def found() -> list[str]:
+        matches, _ = service.search(
+            query, algorithm="phash", max_distance=4, limit=None, profile="jimp"
+        )
+        return [m["key"] for m in matches]
+
+    assert found() == []
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
+    index_handler(indexer)(put_event(KEY1, len(seed)), None)
+    assert found() == [KEY1]
+    index_handler(indexer)(event("s3_delete.json"), None)
+    assert found() == []
+
+
+def test_the_deployed_functions_on_aurora_answer_at_once(
+    aws: dict[str, Any], seed: bytes, monkeypatch: pytest.MonkeyPatch, pg_url: str
+) -> None:
+    # As in AWS with IndexEngine=aurora: settings from the environment, Data API clients
+    # made by the functions themselves (their session answered by the test server).
+    import boto3
+
+    from tests.pg import CLUSTER_ARN, DATABASE, SECRET_ARN, DataApiOnPostgres
+
+    service = DataApiOnPostgres(pg_url)
+    boto3.setup_default_session(region_name="eu-west-1")
+    service.attach(boto3.DEFAULT_SESSION.events)  # type: ignore[union-attr]
+    try:
+        monkeypatch.setenv("IMGHASH_AURORA_CLUSTER_ARN", CLUSTER_ARN)
+        monkeypatch.setenv("IMGHASH_AURORA_SECRET_ARN", SECRET_ARN)
+        monkeypatch.setenv("IMGHASH_AURORA_DATABASE", DATABASE)
+        monkeypatch.setenv("IMGHASH_INDEX_PREFIX", "images/")
+        # Deploy time: the IndexSchema resource makes the schema (the functions make none).
+        PostgresStore.data_api(Settings.from_environ(), manage_schema=True).setup()
+        search = handler_module("search").handler
+        index = handler_module("index").handler
+
+        def keys() -> list[str]:
+            answer = search(event("search_get.json"), Context())
+            body = json.loads(answer["body"])
+            assert answer["statusCode"] == 200, body
+            return [m["key"] for m in body["data"]["matches"]]
+
+        assert keys() == []
+        aws["s3"].put_object(Bucket=BUCKET, Key=KEY1, Body=seed)
+        aws["s3"].put_object(Bucket=BUCKET, Key=KEY2, Body=encode(photo_like(), "PNG"))
+        assert index(event("s3_put.json"), None)["indexed"] == 2
+        assert keys() == [KEY1]  # the same search function, the very next request
+        assert all(r["resourceArn"] == CLUSTER_ARN for r in service.requests)
+        assert not any("FROM records r WHERE r.id >" in r["sql"] for r in service.requests)
+    finally:
+        boto3.DEFAULT_SESSION = None
+        service.close()

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from imghash import Hash
-from imghash.index import DynamoStore, IndexRecord, MemoryStore, SQLiteStore, Store
-from tests.index.conftest import TABLE
+from imghash.index import IndexRecord, Store
+from tests.index.conftest import STORES, make_store
 
 HASHES = {"ahash": Hash(2**64 - 1), "dhash": Hash(0), "phash": Hash.from_hex("4edbd88c49eaf808")}
 
 
-@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-    elif request.param == "sqlite":
-        sqlite = SQLiteStore(tmp_path / "index.db")
-        yield sqlite
-        sqlite.close()
-    else:
-        aws: dict[str, Any] = request.getfixturevalue("aws")
-        yield DynamoStore(TABLE, client=aws["dynamodb"])
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return make_store(request.param, request, tmp_path)
 
 
 def record(

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from imghash._jimp_resize import GreyPlanes, resize_grey
 
@@ -244,9 +243,11 @@ def js_resize_grey(grey: np.ndarray, alpha: np.ndarray | None, tw: int, th: int)
     return np.asarray(out, dtype=np.float64).reshape(th, tw, 4)[..., 0].astype(np.uint8)
 
 
-def ours(grey: np.ndarray, alpha: np.ndarray | None, tw: int, th: int) -> np.ndarray:
-    planes = GreyPlanes(Image.fromarray(grey), None if alpha is None else Image.fromarray(alpha))
-    return resize_grey(planes, tw, th)
+def ours(
+    grey: np.ndarray, alpha: np.ndarray | None, tw: int, th: int, targets: tuple[int, ...] = ()
+) -> np.ndarray:
+    planes = GreyPlanes.from_rows(grey, alpha)
+    return resize_grey(planes, tw, th, targets)
 
 
 SIZES = [
@@ -305,6 +306,28 @@ def test_any_size_matches_the_javascript(
         grey = rng.integers(0, 256, (height, width), dtype=np.uint8)
     tw, th = target
     np.testing.assert_array_equal(ours(grey, None, tw, th), js_resize_grey(grey, None, tw, th))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    width=st.integers(10, 700),
+    height=st.integers(1, 12),
+    target=st.sampled_from(TARGETS),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_fused_width_pass_matches_the_javascript(
+    width: int, height: int, target: tuple[int, int], seed: int
+) -> None:
+    # Wide rows: long runs of weight-1 pixels, summed exactly from the shared column sums
+    # (all three widths at once), next to outputs whose first weight is fractional.
+    rng = np.random.default_rng(seed)
+    grey = rng.integers(0, 256, (height, width), dtype=np.uint8)
+    if seed % 2:
+        grey[:, : width // 2] = 255  # bright runs: the largest sums
+    tw, th = target
+    np.testing.assert_array_equal(
+        ours(grey, None, tw, th, (8, 9, 32)), js_resize_grey(grey, None, tw, th)
+    )
 
 
 def test_same_size_is_returned_unchanged() -> None:

@@ -16,6 +16,8 @@ ERRORS = {
     imghash.UnsupportedImage: ("unsupported_image", 415),
     imghash.UpstreamError: ("upstream_error", 502),
     imghash.UpstreamTimeout: ("upstream_timeout", 504),
+    imghash.IndexMissing: ("index_not_found", 503),
+    imghash.IndexCorrupt: ("index_corrupt", 503),
 }
 
 
@@ -37,9 +39,20 @@ def test_all_is_sorted_and_complete() -> None:
 def test_importing_the_package_loads_neither_numpy_nor_pillow() -> None:
     code = (
         "import sys, imghash; imghash.InvalidRequest; imghash.Settings; imghash.ALGORITHMS; "
-        "imghash.PROFILES; heavy = {'numpy', 'PIL'} & set(sys.modules); assert not heavy, heavy"
+        "imghash.PROFILES; imghash.fetch_url; h = imghash.Hash.from_hex('ff' * 8); h - h; "
+        "heavy = {'numpy', 'PIL', 'httpx', 'imagehash'} & set(sys.modules); assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_library_inputs_and_hash_interop_are_public() -> None:
+    """Issue 7: every kind of source, a safe URL fetcher, and a width-generic Hash."""
+    assert {"hash_image", "compare_images", "fetch_url", "Hash"} <= set(imghash.__all__)
+    assert imghash.fetch_url.__module__ == "imghash._sources"
+    for name in ("from_hex", "from_bits", "from_signed", "from_imagehash", "to_imagehash"):
+        assert callable(getattr(imghash.Hash, name)), name
+    assert len(imghash.Hash(0)) == 64
+    assert len(imghash.Hash(0, 256)) == 256
 
 
 @pytest.mark.parametrize(("error", "expected"), ERRORS.items())

@@ -46,3 +46,31 @@ def test_bad_values_name_the_variable(name: str, value: str, fragment: str) -> N
     with pytest.raises(InvalidRequest, match=fragment) as info:
         Settings.from_environ({name: value})
     assert name in info.value.message
+
+
+def test_database_settings() -> None:
+    s = Settings.from_environ(
+        {
+            "IMGHASH_DB": "here.db",
+            "IMGHASH_DATABASE_URL": " postgresql://u@h/d ",
+            "IMGHASH_DATABASE_SUBSTRINGS": "3",
+            "IMGHASH_DATABASE_POOL": "2",
+            "IMGHASH_AURORA_CLUSTER_ARN": "arn:aws:rds:eu-west-1:1:cluster:c",
+            "IMGHASH_AURORA_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:s",
+            "AWS_LAMBDA_FUNCTION_NAME": "imghash-search",
+        }
+    )
+    assert s.index_location == "postgresql://u@h/d"
+    assert (s.database_substrings, s.database_pool, s.in_lambda) == (3, 2, True)
+    assert s.aurora_cluster_arn.endswith(":cluster:c")
+    assert s.aurora_secret_arn.endswith(":secret:s")
+    assert s.aurora_database == "imghash"
+    defaults = Settings.from_environ({"IMGHASH_DB": "here.db"})
+    assert (defaults.index_location, defaults.database_substrings) == ("here.db", None)
+    assert defaults.in_lambda is False
+
+
+@pytest.mark.parametrize("value", ["2", "9", "four"])
+def test_substrings_outside_the_range_are_refused(value: str) -> None:
+    with pytest.raises(InvalidRequest, match="IMGHASH_DATABASE_SUBSTRINGS"):
+        Settings.from_environ({"IMGHASH_DATABASE_SUBSTRINGS": value})

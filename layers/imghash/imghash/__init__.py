@@ -27,10 +27,13 @@ if TYPE_CHECKING:
         compare_images,
         similarity,
     )
+    from ._duplicates import DuplicateGroup, DuplicatePair, find_duplicates
     from ._errors import (
         FetchBlocked,
         ImageTooLarge,
         ImghashError,
+        IndexCorrupt,
+        IndexMissing,
         InvalidRequest,
         UnsupportedImage,
         UpstreamError,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from ._hashvalue import Hash
     from ._profiles import DEFAULT_PROFILE, PROFILES, Profile
     from ._settings import Settings, get_settings
+    from ._sources import fetch_url
 
 __version__ = "0.1.0"
 
@@ -54,10 +58,13 @@ _HOMES = {
         "compare_images",
         "similarity",
     ],
+    "._duplicates": ["DuplicateGroup", "DuplicatePair", "find_duplicates"],
     "._errors": [
         "FetchBlocked",
         "ImageTooLarge",
         "ImghashError",
+        "IndexCorrupt",
+        "IndexMissing",
         "InvalidRequest",
         "UnsupportedImage",
         "UpstreamError",
@@ -67,6 +74,7 @@ _HOMES = {
     "._hashvalue": ["Hash"],
     "._profiles": ["DEFAULT_PROFILE", "PROFILES", "Profile"],
     "._settings": ["Settings", "get_settings"],
+    "._sources": ["fetch_url"],
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -78,11 +86,15 @@ __all__ = [
     "Algorithm",
     "AlgorithmComparison",
     "Comparison",
+    "DuplicateGroup",
+    "DuplicatePair",
     "FetchBlocked",
     "Hash",
     "HashResult",
     "ImageTooLarge",
     "ImghashError",
+    "IndexCorrupt",
+    "IndexMissing",
     "InvalidRequest",
     "Profile",
     "Settings",
@@ -93,6 +105,8 @@ __all__ = [
     "compare",
     "compare_hashes",
     "compare_images",
+    "fetch_url",
+    "find_duplicates",
     "get_settings",
     "hash_image",
     "similarity",

@@ -1,90 +1,192 @@
-"""The index commands of ``imghash``: ``index``, ``search`` and ``dupes`` (DESIGN §8)."""
+"""The index commands of ``imghash``: ``index``, ``search``, ``dupes``, ``rebuild`` (DESIGN §8).
+
+Only registers them on the parser ``cli`` builds; what commands share is in ``_cli_io``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
-import sys
+import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._compare import LIKELY_SAME_MAX_DISTANCE, compare
-from ._errors import ImghashError
-from ._hashing import HashResult
+from ._cli_io import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Console,
+    expand_sources,
+    hash_one,
+    hash_sources,
+    jobs_of,
+    options_of,
+)
+from ._compare import LIKELY_SAME_MAX_DISTANCE
+from ._errors import ImghashError, IndexCorrupt
+from ._folders import STDIN
 from ._hashvalue import Hash
 from ._settings import Settings
 
 __all__ = ["add_index_commands"]
 
+#: Records written in one transaction, at most (and at least once a second).
+_BATCH = 100
 _HEX = re.compile(r"^(0x)?[0-9a-fA-F]{16}$")
+_MAX_DISTANCE = 16
+
+_EXIT_INDEX = (
+    "exit status: 0 when every file was indexed or recorded (a file that is not an image "
+    "is recorded as such: not a failure), 1 when a file could not be read or the index is "
+    "damaged (index_corrupt: delete it and index again), 2 for a usage error."
+)
+_EXIT_SEARCH = (
+    "exit status: 0 when the search ran (with or without matches), 1 for an error (no "
+    "index yet: index_not_found; a damaged one: index_corrupt), 2 for a usage error."
+)
+_EXIT_DUPES = (
+    "exit status: 0 when every image was hashed, 1 when any failed (the others are still "
+    "grouped), 2 for a usage error."
+)
 
 
-def _store(args: argparse.Namespace, settings: Settings) -> Any:
-    from .index import SQLiteStore
+def _location(args: argparse.Namespace, settings: Settings) -> str:
+    """--db, else $IMGHASH_DATABASE_URL, else $IMGHASH_DB, else the default file."""
+    return str(args.db or settings.index_location)
 
-    return SQLiteStore(args.db or settings.db_path)
+
+def _shown(location: str) -> str:
+    """A location for messages: a database URL without its password."""
+    from .index._postgres import masked
+
+    return masked(location)
+
+
+def _close(store: Any) -> None:
+    """Release what a store holds open (a PostgreSQL pool); files hold nothing."""
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
 
 
 def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from . import cli as tools
-    from .index import index_file
+    from .index import open_store
 
-    store = _store(args, settings)
-    sources = list(tools.expand(args.sources))
-    progress = tools.Progress(sys.stderr, len(sources))
-    counts = {"hashed": 0, "unchanged": 0, "not images": 0, "failed": 0}
-    for source in sources:
-        try:
-            record, hashed = index_file(
-                Path(source), store, profile=args.profile, settings=settings
-            )
-        except (FileNotFoundError, ImghashError) as err:
-            counts["failed"] += 1
-            sys.stderr.write(f"imghash: {source}: {err}\n")
-            progress.step()
-            continue
-        if record.error is not None:
-            counts["not images"] += 1
-            tools.report(source, {"code": record.error, "message": record.error_message}, args)
-        else:
-            counts["hashed" if hashed else "unchanged"] += 1
-            if args.json:
-                tools.emit(
-                    {
-                        "source": source,
-                        "indexed": hashed,
-                        **{n: h.hex() for n, h in record.hashes.items()},
-                    }
-                )
-        progress.step()
+    location = _location(args, settings)
+    store = open_store(location, settings)
+    try:
+        status = _index(args, settings, store, location)
+    except (sqlite3.Error, IndexCorrupt):
+        # On any failure of the file itself, say whether it is damaged, and how to mend it.
+        _check(store)
+        raise
+    finally:
+        _close(store)
+    _check(store)
+    return status
+
+
+def _check(store: Any) -> None:
+    """SQLite's ``quick_check`` after a run (stores that have no such check pass)."""
+    check = getattr(store, "check", None)
+    if check is not None:
+        check()
+
+
+def _index(args: argparse.Namespace, settings: Settings, store: Any, location: str) -> int:
+    from ._parallel import WorkerDied, run_ordered
+    from .index import IndexRecord, hash_file, plan_file, prune, put_all
+
+    sources = expand_sources(args.sources)
+    counts = {"hashed": 0, "unchanged": 0, "not images": 0, "failed": 0, "removed": 0}
+    with Console(args, len(sources)) as console:
+        plans: list[Any] = []
+        for source in sources:
+            try:
+                plans.append(plan_file(Path(source), store, profile=args.profile))
+            except FileNotFoundError as err:
+                plans.append(err)
+        work = [(plan, settings) for plan in plans if not isinstance(plan, IndexRecord | OSError)]
+        pending: list[IndexRecord] = []
+        flushed = time.monotonic()
+        with contextlib.closing(run_ordered(hash_file, work, jobs_of(args))) as hashed:
+            for source, plan in zip(sources, plans, strict=True):
+                if isinstance(plan, OSError):
+                    counts["failed"] += 1
+                    console.note(f"{source}: {plan}")
+                elif isinstance(plan, IndexRecord):
+                    _indexed(console, source, plan, False, counts)
+                else:
+                    record = next(hashed)
+                    if isinstance(record, WorkerDied):
+                        counts["failed"] += 1
+                        console.report(source, ImghashError(str(record)).to_dict())
+                    else:
+                        pending.append(record)
+                        _indexed(console, source, record, True, counts)
+                # Written in batches: a commit per file would wait on the disk for each.
+                if pending and (len(pending) >= _BATCH or time.monotonic() - flushed > 1):
+                    put_all(store, pending)
+                    pending, flushed = [], time.monotonic()
+                console.step()
+        put_all(store, pending)
+        for folder in args.sources:
+            if folder != STDIN and Path(folder).is_dir():
+                for key in prune(Path(folder), store):
+                    counts["removed"] += 1
+                    if args.json:
+                        console.emit({"source": key, "removed": True})
     summary = ", ".join(f"{count} {label}" for label, count in counts.items())
-    sys.stderr.write(f"imghash: {summary}; index {store.path}\n")
-    return 1 if counts["failed"] or counts["not images"] else 0
+    console.note(f"{summary}; index {_shown(location)}")
+    return EXIT_FAILED if counts["failed"] else EXIT_OK
+
+
+def _indexed(
+    console: Console, source: str, record: Any, hashed: bool, counts: dict[str, int]
+) -> None:
+    if record.error is not None:
+        counts["not images"] += 1
+        console.report(source, {"code": record.error, "message": record.error_message or ""})
+        return
+    counts["hashed" if hashed else "unchanged"] += 1
+    if console.json:
+        hashes = {n: h.hex() for n, h in record.hashes.items()}
+        console.emit({"source": source, "indexed": hashed, **hashes})
 
 
 def _query(source: str, args: argparse.Namespace, settings: Settings) -> tuple[Hash, int]:
     """The query's hash, and how many of its bits are rounding noise (0 for a given hash)."""
-    from . import cli
-
     if _HEX.match(source) and not Path(source).exists():
         return Hash.from_hex(source), 0
-    result: HashResult = cli.hash_one(source, args, settings)
+    result = hash_one(source, options_of(args, settings, algorithms="all"))
     return result.hashes[args.algorithm], result.unstable_bits.get(args.algorithm, 0)
 
 
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from . import cli as tools
-    from .index import SearchService
+    from .index import SearchService, is_missing, open_store
 
+    console = Console(args)
     k = _distance(args)
     try:
         query, unstable = _query(args.source, args, settings)
-        matches, total = SearchService(_store(args, settings)).search(
+    except ImghashError as err:
+        console.report(args.source, err.to_dict())
+        return EXIT_FAILED
+    store = open_store(_location(args, settings), settings, read_only=True)
+    try:
+        matches, total = SearchService(store).search(
             query, algorithm=args.algorithm, max_distance=k, limit=args.limit, profile=args.profile
         )
-    except ImghashError as err:
-        tools.report(args.source, err.to_dict(), args)
-        return 1
+    finally:
+        _close(store)
+    missing = 0
+    for match in matches:
+        if match["bucket"] == "file":
+            match["missing"] = is_missing(match["key"])
+            missing += match["missing"]
     if args.json:
         said: dict[str, Any] = {
             "source": args.source,
@@ -94,73 +196,73 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         }
         if unstable:
             said["unstable_bits"] = unstable
-        tools.emit({"query": said, "matches": matches, "indexed": total})
-        return 0
-    if unstable:
-        sys.stderr.write(
-            f"imghash: note: {unstable} of the query's {args.algorithm} bits are rounding "
-            "noise (a pattern's exactly-zero frequencies): its matches are unreliable\n"
+        console.emit({"query": said, "matches": matches, "indexed": total})
+    elif unstable:
+        console.note(
+            f"note: {unstable} of the query's {args.algorithm} bits are rounding "
+            "noise (a pattern's exactly-zero frequencies): its matches are unreliable"
         )
-    for match in matches:
+    for match in matches if not args.json else []:
         where = (
             match["key"] if match["bucket"] == "file" else f"s3://{match['bucket']}/{match['key']}"
         )
-        sys.stdout.write(f"{match['distance']:>2}  {where}\n")
-    sys.stderr.write(
-        f"imghash: {len(matches)} within {k} bits ({args.algorithm}) among {total} indexed images\n"
-    )
-    return 0
+        gone = "  (missing: the file is gone)" if match.get("missing") else ""
+        console.line(f"{match['distance']:>2}  {where}{gone}")
+    console.note(f"{len(matches)} within {k} bits ({args.algorithm}) among {total} indexed images")
+    if missing:
+        console.note(
+            f"{missing} of them no longer exist; `imghash index FOLDER` on their folder "
+            "forgets them"
+        )
+    return EXIT_OK
 
 
 def _cmd_dupes(args: argparse.Namespace, settings: Settings) -> int:
-    from . import cli as tools
-    from .index import HashIndex
+    from ._duplicates import group_duplicates
 
-    sources = list(tools.expand(args.sources))
-    progress = tools.Progress(sys.stderr, len(sources))
-    hashed: list[tuple[str, HashResult]] = []
+    sources = expand_sources(args.sources)
+    hashed = []
     failed = 0
-    for source in sources:
-        try:
-            hashed.append((source, tools.hash_one(source, args, settings, algorithms="all")))
-        except ImghashError as err:
-            failed += 1
-            tools.report(source, err.to_dict(), args)
-        progress.step()
-    k = _distance(args)
-    index = HashIndex([r.hashes[args.algorithm].value for _, r in hashed])
-    parent = list(range(len(hashed)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, (_, result) in enumerate(hashed):
-        for j, _distance_found in index.search(result.hashes[args.algorithm].value, k):
-            if j <= i:
-                continue
-            verdict = compare(result, hashed[j][1])  # reads flatness and unstable bits
-            if args.max_distance is None:  # the likely-same rule over every algorithm
-                if not verdict.likely_same:
-                    continue
-            elif args.algorithm not in verdict.decided_by:  # noise on one side
-                continue
-            parent[root(j)] = root(i)
-    groups: dict[int, list[str]] = {}
-    for i, (source, _) in enumerate(hashed):
-        groups.setdefault(root(i), []).append(source)
-    found = sorted((sorted(g) for g in groups.values() if len(g) > 1), key=lambda g: g[0])
-    for group in found:
+    options = options_of(args, settings, algorithms="all")
+    with (
+        Console(args, len(sources)) as console,
+        contextlib.closing(hash_sources(sources, options, jobs_of(args))) as outcomes,
+    ):
+        for source, outcome in zip(sources, outcomes, strict=True):
+            if isinstance(outcome, ImghashError):
+                failed += 1
+                console.report(source, outcome.to_dict())
+            else:
+                hashed.append((source, outcome))
+            console.step()
+    groups = group_duplicates(hashed, algorithm=args.algorithm, max_distance=args.max_distance)
+    for group in groups:
         if args.json:
-            tools.emit({"group": group})
+            console.emit(group.to_dict())
         else:
-            sys.stdout.write("\n".join(group) + "\n\n")
-    sys.stderr.write(
-        f"imghash: {len(found)} groups of near-duplicates among {len(hashed)} images\n"
-    )
-    return 1 if failed else 0
+            console.line("\n".join(group.paths) + "\n")
+    console.note(f"{len(groups)} groups of near-duplicates among {len(hashed)} images")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from .index import PostgresStore, open_store
+
+    location = _location(args, settings)
+    store = open_store(location, settings)
+    try:
+        if not isinstance(store, PostgresStore):
+            Console(args).note(
+                f"{_shown(location)} is not a PostgreSQL index: only those are cut into "
+                "substrings (give --db postgresql://...)"
+            )
+            return EXIT_USAGE
+        layout = store.rebuild(args.substrings)
+    finally:
+        _close(store)
+    widths = "/".join(str(w) for w in layout.widths)
+    Console(args).note(f"index {_shown(location)}: {layout.substrings} substrings of {widths} bits")
+    return EXIT_OK
 
 
 def _distance(args: argparse.Namespace) -> int:
@@ -169,12 +271,56 @@ def _distance(args: argparse.Namespace) -> int:
     return LIKELY_SAME_MAX_DISTANCE[args.algorithm] if k is None else int(k)
 
 
-def add_index_commands(commands: Any, common: Any) -> dict[str, Any]:
-    """Add ``index``, ``search`` and ``dupes`` to the parser; return their handlers."""
+def _max_distance(text: str) -> int:
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= k <= _MAX_DISTANCE:
+        raise argparse.ArgumentTypeError(f"{k} is outside 0..{_MAX_DISTANCE}")
+    return k
+
+
+def _substrings(text: str) -> int:
+    from ._settings import SUBSTRINGS
+
+    try:
+        m = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if m not in SUBSTRINGS:
+        raise argparse.ArgumentTypeError(
+            f"{m} is outside {SUBSTRINGS.start}..{SUBSTRINGS.stop - 1}"
+        )
+    return m
+
+
+def _limit(text: str) -> int:
+    try:
+        limit = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if limit < 1:
+        raise argparse.ArgumentTypeError(f"{limit} must be at least 1")
+    return limit
+
+
+def add_index_commands(
+    commands: Any, common: Callable[..., None]
+) -> dict[str, Callable[[argparse.Namespace, Settings], int]]:
+    """Add ``index``, ``search``, ``dupes`` and ``rebuild`` to the parser; return their
+    handlers.
+
+    ``common(parser, algorithm=..., jobs=...)`` adds the options of every hashing command.
+    """
 
     def db(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--db", metavar="PATH", help="the index file (default $IMGHASH_DB, else imghash.db)"
+            "--db",
+            metavar="PATH",
+            help="the index: a SQLite file or a postgresql:// URL (default "
+            "$IMGHASH_DATABASE_URL, else $IMGHASH_DB, else index.db in the user's data "
+            "directory: ~/.local/share/imghash on Linux)",
         )
 
     def search_options(p: argparse.ArgumentParser) -> None:
@@ -188,7 +334,7 @@ def add_index_commands(commands: Any, common: Any) -> dict[str, Any]:
         p.add_argument(
             "-k",
             "--max-distance",
-            type=int,
+            type=_max_distance,
             default=None,
             metavar="K",
             help="largest Hamming distance, 0..16 (default: the likely-same limit)",
@@ -197,21 +343,28 @@ def add_index_commands(commands: Any, common: Any) -> dict[str, Any]:
     index_cmd = commands.add_parser(
         "index",
         help="add images to the local index",
-        description="Hash images (files, folders) into the index.",
+        description="Hash images (files, folders) into the index. A file whose size and "
+        "modification time are unchanged is not read again; the records of files under a "
+        "folder that are gone from it are removed.",
+        epilog=_EXIT_INDEX,
     )
-    common(index_cmd, algorithm=False)
+    common(index_cmd, algorithm=False, jobs=True)
     db(index_cmd)
     index_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
 
     search_cmd = commands.add_parser(
         "search",
         help="find indexed images near an image or a hash",
-        description="Find indexed images near SOURCE: a file, a URL, - or a 16-digit hex hash.",
+        description="Find indexed images near SOURCE: a file, a URL, - or a 16-digit hex "
+        "hash. The index is opened read-only; a match whose file is gone is marked missing.",
+        epilog=_EXIT_SEARCH,
     )
     common(search_cmd, algorithm=False)
     db(search_cmd)
     search_options(search_cmd)
-    search_cmd.add_argument("--limit", type=int, default=None, help="at most this many matches")
+    search_cmd.add_argument(
+        "--limit", type=_limit, default=None, metavar="N", help="at most this many matches"
+    )
     search_cmd.add_argument("source", metavar="SOURCE")
 
     dupes_cmd = commands.add_parser(
@@ -220,8 +373,28 @@ def add_index_commands(commands: Any, common: Any) -> dict[str, Any]:
         description="Group the near-duplicates among images (files, folders). By default two "
         "images belong together when they are likely the same (every algorithm within its "
         "limit); --max-distance K groups by one algorithm's distance instead.",
+        epilog=_EXIT_DUPES,
     )
-    common(dupes_cmd, algorithm=False)
+    common(dupes_cmd, algorithm=False, jobs=True)
     search_options(dupes_cmd)
     dupes_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
-    return {"index": _cmd_index, "search": _cmd_search, "dupes": _cmd_dupes}
+
+    rebuild_cmd = commands.add_parser(
+        "rebuild",
+        help="re-cut a PostgreSQL index's hashes into M substrings",
+        description="Change how many substrings a PostgreSQL index cuts each hash into for "
+        "multi-index search (4 of 16 bits; 3 of 21/22 bits pays off past a few 10^7 "
+        "hashes). Searches and writes wait while the table is rewritten.",
+        epilog="exit status: 0 when rebuilt, 1 for an error, 2 for a usage error (not a "
+        "PostgreSQL index).",
+    )
+    db(rebuild_cmd)
+    rebuild_cmd.add_argument(
+        "--substrings", type=_substrings, required=True, metavar="M", help="substrings a hash, 3..8"
+    )
+    return {
+        "index": _cmd_index,
+        "search": _cmd_search,
+        "dupes": _cmd_dupes,
+        "rebuild": _cmd_rebuild,
+    }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._errors import InvalidRequest
-from ._hashvalue import Hash
+from ._hashvalue import DEFAULT_WIDTH, Hash
 
 if TYPE_CHECKING:
     from ._hashing import HashResult, Source
@@ -41,7 +41,7 @@ LIKELY_SAME_MAX_DISTANCE: Mapping[str, int] = {"ahash": 8, "dhash": 10, "phash":
 MAX_UNSTABLE_BITS = 2
 
 
-def similarity(distance: int, bits: int = Hash.bits) -> int:
+def similarity(distance: int, bits: int = DEFAULT_WIDTH) -> int:
     """0 to 100: ``floor(100 * (1 - distance / bits) + 0.5)`` (JavaScript's Math.round)."""
     return math.floor(100 * (1 - distance / bits) + 0.5)
 
@@ -118,7 +118,7 @@ def compare_hashes(
     per = {}
     for name in names:
         distance = first[name].distance(second[name])
-        per[name] = AlgorithmComparison(distance, similarity(distance))
+        per[name] = AlgorithmComparison(distance, similarity(distance, len(first[name])))
     mean = sum(c.similarity for c in per.values()) / len(per)
     deciders = tuple(
         name
@@ -165,7 +165,7 @@ def compare_images(
     fast: bool = False,
     settings: Settings | None = None,
 ) -> Comparison:
-    """Hash two images (bytes or paths) the same way and compare them."""
+    """Hash two images (any source ``hash_image`` takes) the same way and compare them."""
     from ._hashing import hash_image
 
     options: dict[str, Any] = {

@@ -13,7 +13,12 @@ __all__ = [
     "FetchBlocked",
     "ImageTooLarge",
     "ImghashError",
+    "IndexCorrupt",
+    "IndexMissing",
+    "IndexUnavailable",
     "InvalidRequest",
+    "Overloaded",
+    "RequestTimeout",
     "UnsupportedImage",
     "UpstreamError",
     "UpstreamTimeout",
@@ -75,3 +80,38 @@ class UpstreamTimeout(ImghashError):
 
     code = "upstream_timeout"
     http_status = 504
+
+
+class RequestTimeout(ImghashError):
+    """The client was too slow sending its request (the local server's timeouts)."""
+
+    code = "request_timeout"
+    http_status = 408
+
+
+class Overloaded(ImghashError):
+    """The local server is at its limit of requests, or of request bytes, at once."""
+
+    code = "overloaded"
+    http_status = 503
+
+
+class IndexMissing(ImghashError):
+    """A search was asked of an index that does not exist (it is never created empty)."""
+
+    code = "index_not_found"
+    http_status = 503
+
+
+class IndexCorrupt(ImghashError):
+    """The index file is damaged or is not an index; the fix is to build it again."""
+
+    code = "index_corrupt"
+    http_status = 503
+
+
+class IndexUnavailable(ImghashError):
+    """The index's database cannot be reached or failed (PostgreSQL down, a bad URL)."""
+
+    code = "index_unavailable"
+    http_status = 503

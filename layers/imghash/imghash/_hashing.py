@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ._algorithms import ALGORITHMS, resolve_algorithms
-from ._decode import decode
-from ._errors import ImageTooLarge, InvalidRequest, UnsupportedImage
+from ._decode import decode, decoder_failures
 from ._hashvalue import Hash
 from ._profiles import resolve_profile
 from ._settings import Settings, get_settings
+from ._sources import Source, image_frame, read_source
 
 __all__ = ["FAST_MIN_SIDE", "HashResult", "Source", "hash_image", "read_source"]
 
@@ -25,8 +22,6 @@ LOW_INFORMATION_STD = 2.0
 #: A pHash with more unstable bits than this (half of its 64) is mostly noise: the
 #: image's low frequencies are (nearly) all exactly zero, as for checkerboards.
 MOSTLY_NOISE_BITS = 32
-
-Source = bytes | bytearray | memoryview | str | os.PathLike[str]
 
 
 @dataclass(frozen=True)
@@ -74,36 +69,6 @@ class HashResult:
         return said
 
 
-def read_source(source: Source, settings: Settings) -> bytes:
-    """The bytes of ``source``: bytes as they are, or a file read up to the byte limit."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source)
-    path = Path(source)
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise InvalidRequest(f"{path} is a folder, not an image file")
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidRequest(f"{path} is not a regular file")
-        if info.st_size > settings.max_bytes:
-            raise ImageTooLarge(
-                f"{path} is {info.st_size:,} bytes; the limit is {settings.max_bytes:,} bytes"
-            )
-        with path.open("rb") as file:
-            data = file.read(settings.max_bytes + 1)  # the file may grow while we read
-    except FileNotFoundError:
-        raise InvalidRequest(f"no such file: {path}") from None
-    except PermissionError:
-        raise InvalidRequest(f"cannot read {path}: permission denied") from None
-    except OSError as err:
-        raise InvalidRequest(f"cannot read {path}: {err.strerror or type(err).__name__}") from None
-    except ValueError:  # e.g. a NUL byte in the path
-        raise InvalidRequest(f"{str(path)!r} is not a valid file path") from None
-    if len(data) > settings.max_bytes:
-        raise ImageTooLarge(f"{path} is over the limit of {settings.max_bytes:,} bytes")
-    return data
-
-
 def hash_image(
     source: Source,
     *,
@@ -112,7 +77,11 @@ def hash_image(
     fast: bool = False,
     settings: Settings | None = None,
 ) -> HashResult:
-    """Hash an image given as bytes or a file path.
+    """Hash an image: its bytes, a file path, a binary file object, a PIL image or a numpy array.
+
+    A PIL image or a uint8 array (H, W), (H, W, 3) or (H, W, 4) hashes as the PNG of the same pixels
+    would; a PIL image's EXIF orientation tag, if it has one, is applied by ``jimp`` as for
+    the file it came from. URLs are not fetched here: see :func:`imghash.fetch_url`.
 
     ``algorithms``: ``"all"`` (default), one name, a comma list or a list of names.
     ``profile``: ``"jimp"`` (default, the reference values) or ``"imagehash"``.
@@ -122,9 +91,15 @@ def hash_image(
     chosen = resolve_algorithms(algorithms)
     prof = resolve_profile(profile)
     settings = settings or get_settings()
-    data = read_source(source, settings)
-    decoded = decode(data, settings, draft_side=FAST_MIN_SIDE if fast else None)
-    try:
+    got = read_source(source, settings)
+    if isinstance(got, bytes):
+        decoded = decode(got, settings, draft_side=FAST_MIN_SIDE if fast else None)
+        drafted = fast and decoded.format == "jpeg"
+    else:  # pixels already: nothing to draft from
+        decoded = image_frame(got, settings)
+        drafted = False
+    # Pillow may still decode lazily, or fail to convert an exotic mode, in here.
+    with decoder_failures(decoded.format, f"image (mode {decoded.image.mode})"):
         pixels = prof.prepare(decoded)
         computed = {
             a.name: a.compute(pixels.thumbnail(a.width, a.height), prof.name) for a in chosen
@@ -136,18 +111,13 @@ def hash_image(
         structure = computed.get(phash.name) or phash.compute(
             pixels.thumbnail(phash.width, phash.height), prof.name
         )
-    except (OSError, ValueError) as err:  # pixel conversions of exotic modes
-        raise UnsupportedImage(
-            f"the {decoded.format.upper()} image (mode {decoded.image.mode}) could not be "
-            f"converted to pixels ({type(err).__name__})"
-        ) from None
     return HashResult(
         hashes={name: c.hash for name, c in computed.items()},
         profile=prof.name,
         format=decoded.format,
         width=pixels.width,
         height=pixels.height,
-        fast=fast and decoded.format == "jpeg",
+        fast=drafted,
         low_information=flat or (structure.unstable_bits or 0) > MOSTLY_NOISE_BITS,
         flat=flat,
         unstable={name: c.unstable for name, c in computed.items() if c.unstable is not None},

@@ -21,7 +21,6 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 
 __all__ = ["GreyPlanes", "resize_grey"]
 
@@ -181,56 +180,232 @@ def _round_half_up(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
 
 
 class GreyPlanes:
-    """A grey image (R = G = B in Jimp) and its alpha, in the layouts the passes read.
+    """A grey image (R = G = B in Jimp) and its alpha, laid out for the width pass.
 
-    The width pass reads columns as contiguous rows, so the transposed planes are
-    made once (by Pillow, which transposes faster than numpy) and shared by every
-    thumbnail size. ``alpha`` is None for an opaque image.
+    ``padded_columns`` is the grey image transposed, (width + 1, height) uint8: source
+    columns as contiguous rows, then a zero row where a plan's padding steps read. The
+    thumbnail sizes share it and the integer column sums made from it (``_ColumnSums``).
+    ``padded_alpha_columns`` is the alpha laid out alike, or None for an opaque image.
     """
 
-    def __init__(self, grey: Image.Image, alpha: Image.Image | None) -> None:
-        self.grey = grey
-        self.alpha = alpha
-        self.width, self.height = grey.size
+    def __init__(
+        self,
+        padded_columns: npt.NDArray[np.uint8],
+        padded_alpha_columns: npt.NDArray[np.uint8] | None = None,
+    ) -> None:
+        self.padded_columns = padded_columns
+        self.padded_alpha_columns = padded_alpha_columns
+        self.width = padded_columns.shape[0] - 1
+        self.height = padded_columns.shape[1]
+        self._sums: dict[tuple[int, ...], _ColumnSums] = {}
+
+    @classmethod
+    def from_rows(
+        cls, grey: npt.NDArray[np.uint8], alpha: npt.NDArray[np.uint8] | None = None
+    ) -> GreyPlanes:
+        """Planes of a (height, width) grey image and its alpha (tests, small images)."""
+        return cls(_padded_transpose(grey), None if alpha is None else _padded_transpose(alpha))
 
     @cached_property
     def rows(self) -> npt.NDArray[np.uint8]:
-        return _plane(self.grey)
+        return np.ascontiguousarray(self.padded_columns[:-1].T)
 
     @cached_property
     def alpha_rows(self) -> npt.NDArray[np.uint8] | None:
-        return None if self.alpha is None else _plane(self.alpha)
+        alpha = self.padded_alpha_columns
+        return None if alpha is None else np.ascontiguousarray(alpha[:-1].T)
 
-    @cached_property
-    def columns(self) -> npt.NDArray[np.uint8]:
-        return _padded_transpose(self.rows)
-
-    @cached_property
-    def alpha_columns(self) -> npt.NDArray[np.uint8] | None:
-        return None if self.alpha_rows is None else _padded_transpose(self.alpha_rows)
-
-
-def _plane(image: Image.Image) -> npt.NDArray[np.uint8]:
-    """An 8-bit Pillow image as a read-only (height, width) array."""
-    width, height = image.size
-    return np.frombuffer(image.tobytes(), dtype=np.uint8).reshape(height, width)
+    def column_sums(self, targets: tuple[int, ...]) -> _ColumnSums:
+        """Exact integer sums of the column runs that the plans for ``targets`` weigh by 1."""
+        if targets not in self._sums:
+            self._sums[targets] = _ColumnSums(self.padded_columns, targets)
+        return self._sums[targets]
 
 
-_BLOCK = 256  # rows per transposed block: keeps both sides of the copy in cache
+#: Most uint8 values a uint16 sum can hold without overflow (255 * 257 = 65535).
+_UINT16_RUN = 257
+
+
+class _ColumnSums:
+    """Sums of whole runs of source columns, exact, for every width target at once.
+
+    Jimp adds an output's pixels one by one into float32. While every weight so far is 1
+    on an integer pixel, each partial sum is an integer below 2^24, so exact: the running
+    float32 sum equals the integer sum of the run. Those runs are read here from prefix
+    sums at their boundaries, made with exact uint16 reductions of at most 257 rows.
+    """
+
+    def __init__(self, padded: npt.NDArray[np.uint8], targets: tuple[int, ...]) -> None:
+        width = padded.shape[0] - 1
+        bounds = {0}
+        for target in targets:
+            if target < width:
+                for entries in _runs(width, target, 4):
+                    if entries[0][2] == 1:  # the output starts with a run of weight 1
+                        bounds.update(entries[0][:2])
+        self.bounds = np.array(sorted(bounds), dtype=np.intp)
+        lanes = padded.shape[1]
+        self.prefix = np.zeros((self.bounds.size, lanes), dtype=np.uint32)
+        running = np.zeros(lanes, dtype=np.uint32)
+        for i in range(1, self.bounds.size):
+            for top in range(int(self.bounds[i - 1]), int(self.bounds[i]), _UINT16_RUN):
+                bottom = min(top + _UINT16_RUN, int(self.bounds[i]))
+                running += np.add.reduce(padded[top:bottom], axis=0, dtype=np.uint16)
+            self.prefix[i] = running
+
+    def run(
+        self, start: npt.NDArray[np.intp], stop: npt.NDArray[np.intp]
+    ) -> npt.NDArray[np.uint32]:
+        """Sums of source columns ``start[j]:stop[j]``, (len(start), lanes) uint32."""
+        where = np.searchsorted(self.bounds, np.concatenate([start, stop]))
+        upper = self.prefix[where[start.size :]]
+        upper -= self.prefix[where[: start.size]]
+        return upper
+
+
+@dataclass(frozen=True)
+class _WidthSteps:
+    """How the fused width pass treats each output of one (source, target) width pair."""
+
+    summed: npt.NDArray[np.intp]  # outputs that start with a run of weight 1...
+    first: npt.NDArray[np.intp]  # ...the run's first source column
+    stop: npt.NDArray[np.intp]  # ...and the column after its last
+    tails: tuple[tuple[int, int, float], ...]  # (output, column, weight) after the run
+    stepped: npt.NDArray[np.intp]  # outputs whose first weight is fractional
+    index: npt.NDArray[np.intp]  # (steps, len(stepped)); padding reads the zero row
+    weight: npt.NDArray[np.float64]
+    ones: tuple[bool, ...]  # per step: every weight is 1
+
+
+@lru_cache(maxsize=256)
+def _width_steps(src: int, dst: int) -> _WidthSteps:
+    plan = _area_plan(src, dst, 4)
+    runs = _runs(src, dst, 4)
+    summed = [j for j, entries in enumerate(runs) if entries[0][2] == 1]
+    tails = tuple(
+        (j, row, weight)
+        for j in summed
+        for first, stop, weight in runs[j][1:]
+        for row in range(first, stop)
+    )
+    stepped = np.setdiff1d(np.arange(dst), summed)
+    depth = int((plan.index[:, stepped] != src).sum(axis=0).max()) if stepped.size else 0
+    index, weight = plan.index[:depth, stepped], plan.weight[:depth, stepped]
+    return _WidthSteps(
+        np.array(summed, dtype=np.intp),
+        np.array([runs[j][0][0] for j in summed], dtype=np.intp),
+        np.array([runs[j][0][1] for j in summed], dtype=np.intp),
+        tails,
+        stepped,
+        index,
+        weight,
+        tuple(bool(np.all(row == 1)) for row in weight),
+    )
+
+
+def _opaque_width_pass(
+    planes: GreyPlanes, dst: int, targets: tuple[int, ...]
+) -> npt.NDArray[np.float64]:
+    """The width pass of an opaque image: ``_area_pass`` on the columns, fused.
+
+    An output whose first steps weigh 1 starts from the exact sum of that run (from the
+    column sums shared by every target width) and adds its few remaining steps (usually
+    one fractional weight) one by one. The outputs whose first weight is fractional are
+    summed step by step, all of them at once, as ``_area_pass`` does. All in float32, in
+    Jimp's order.
+    """
+    padded = planes.padded_columns
+    n = padded.shape[0] - 1
+    plan = _area_plan(n, dst, 4)
+    steps = _width_steps(n, dst)
+    acc = np.zeros((dst, padded.shape[1]), dtype=F32)
+    if steps.summed.size:
+        runs = planes.column_sums(targets).run(steps.first, steps.stop)
+        acc[steps.summed] = runs  # exact: below 2^24
+        for j, row, weight in steps.tails:
+            acc[j] = (acc[j] + padded[row] * weight).astype(F32)
+    if steps.stepped.size:
+        stepped = np.zeros((steps.stepped.size, padded.shape[1]), dtype=F32)
+        for k, ones in enumerate(steps.ones):
+            rows = padded[steps.index[k]]
+            if ones:
+                # Weight 1 on an integer pixel: a float32 add rounds exactly as JS's
+                # `float32 += double` does, the double sum being exact.
+                np.add(stepped, rows, out=stepped)
+            else:
+                stepped = (stepped + rows * steps.weight[k][:, None]).astype(F32)
+        acc[steps.stepped] = stepped
+    scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
+    return acc.astype(F64) * scale[:, None]
+
+
+@lru_cache(maxsize=256)
+def _runs(src: int, dst: int, stride: int) -> tuple[tuple[tuple[int, int, float], ...], ...]:
+    """Per output, its steps as (first, last + 1, weight): a run of weight-1 steps on
+    consecutive source rows is one entry (weight 1.0); any other step is an entry alone."""
+    plan = _area_plan(src, dst, stride)
+    outputs = []
+    for j in range(dst):
+        entries: list[tuple[int, int, float]] = []
+        for i, w in zip(plan.index[:, j].tolist(), plan.weight[:, j].tolist(), strict=True):
+            if i == src:
+                break  # padding
+            if w == 1 and entries and entries[-1][2] == 1 and entries[-1][1] == i:
+                entries[-1] = (entries[-1][0], i + 1, 1.0)
+            else:
+                entries.append((i, i + 1, w))
+        outputs.append(tuple(entries))
+    return tuple(outputs)
+
+
+def _sequential_pass(
+    values: Array,
+    dst: int,
+    stride: int,
+    start: npt.NDArray[np.float32] | None = None,
+    started: frozenset[int] = frozenset(),
+) -> npt.NDArray[np.float64]:
+    """``_area_pass`` without alpha, one output at a time, each in Jimp's order.
+
+    ``values`` is (n, lanes), uint8 or float32. A run of weight-1 steps is added by
+    ``np.add.accumulate`` in float32, which adds row after row in order (never pairwise):
+    each addition rounds as JS's `float32 += double` does, the double sum of a float32 and
+    a pixel being exact. Other steps multiply in double, as the JS does, and round the sum
+    to float32. Outputs in ``started`` begin from ``start`` in place of their first run.
+    """
+    n, lanes = values.shape
+    plan = _area_plan(n, dst, stride)
+    acc = np.zeros((dst, lanes), dtype=F32) if start is None else start
+    for j, entries in enumerate(_runs(n, dst, stride)):
+        total = acc[j]
+        for first, stop, weight in entries[1:] if j in started else entries:
+            if weight == 1 and stop - first > 1:
+                stacked = np.concatenate([total[None], values[first:stop]])
+                total = np.add.accumulate(stacked, axis=0, dtype=F32)[-1]
+            else:
+                total = (total + values[first].astype(F64) * weight).astype(F32)
+        acc[j] = total
+    scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
+    return acc.astype(F64) * scale[:, None]
 
 
 def _padded_transpose(rows: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """``rows.T`` made contiguous, plus a zero row; blockwise, several times faster."""
+    """``rows.T`` made contiguous, plus a zero row."""
     height, width = rows.shape
     out = np.empty((width + 1, height), dtype=np.uint8)
-    for top in range(0, height, _BLOCK):
-        out[:width, top : top + _BLOCK] = rows[top : top + _BLOCK].T
+    out[:width] = rows.T
     out[width] = 0
     return out
 
 
-def resize_grey(planes: GreyPlanes, width: int, height: int) -> npt.NDArray[np.uint8]:
-    """Resize to ``width`` x ``height`` as Jimp does; the grey channel, uint8 (height, width)."""
+def resize_grey(
+    planes: GreyPlanes, width: int, height: int, targets: tuple[int, ...] = ()
+) -> npt.NDArray[np.uint8]:
+    """Resize to ``width`` x ``height`` as Jimp does; the grey channel, uint8 (height, width).
+
+    ``targets``: every width the caller will ask for, so that the column sums that serve
+    opaque width passes are made once for all of them.
+    """
     src_w, src_h = planes.width, planes.height
 
     # Width pass, on columns laid out as rows; its outputs come back as (src_h, width).
@@ -240,13 +415,17 @@ def resize_grey(planes: GreyPlanes, width: int, height: int) -> npt.NDArray[np.u
     if not width_done:
         values, alpha_values = planes.rows, planes.alpha_rows
     elif src_w < width:
-        values = _linear_pass(planes.columns[:-1], width).astype(F32).T
-        alpha_cols = planes.alpha_columns
+        values = _linear_pass(planes.padded_columns[:-1], width).astype(F32).T
+        alpha_cols = planes.padded_alpha_columns
         alpha_values = (
             None if alpha_cols is None else _linear_pass(alpha_cols[:-1], width).astype(F32).T
         )
+    elif planes.padded_alpha_columns is None:
+        wanted = tuple(sorted({*targets, width}))
+        values = _opaque_width_pass(planes, width, wanted).astype(F32).T
+        alpha_values = None
     else:
-        out, out_alpha = _area_pass(planes.columns, planes.alpha_columns, width, 4)
+        out, out_alpha = _area_pass(planes.padded_columns, planes.padded_alpha_columns, width, 4)
         values = out.astype(F32).T
         alpha_values = None if out_alpha is None else out_alpha.T
 
@@ -259,6 +438,8 @@ def resize_grey(planes: GreyPlanes, width: int, height: int) -> npt.NDArray[np.u
 
     if src_h < height:
         return _round_half_up(_linear_pass(np.asarray(values), height))
+    if alpha_values is None:
+        return _round_half_up(_sequential_pass(np.asarray(values), height, width * 4))
     out, _ = _area_pass(
         _padded(np.asarray(values)),
         None if alpha_values is None else _padded(np.asarray(alpha_values)),

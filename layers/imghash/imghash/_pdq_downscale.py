@@ -25,7 +25,7 @@ SIDE = 64
 _ROUNDS = 2
 #: Below this many columns, one numpy call per step costs more than it saves: the
 #: steps are laid out in one array and summed by ``np.cumsum``, which adds in order.
-_MIN_WIDE = 128
+_MIN_WIDE = 100
 #: Rows per strip when transposing (a strip's transpose stays in the CPU cache).
 _STRIP = 256
 
@@ -113,19 +113,21 @@ def _box_sums_wide(x: F32, window: int) -> F32:
     length = x.shape[0]
     half = _half(window)
     sums = np.empty_like(x)
+    # Row views made once, in C: indexing inside the loop would make two a step.
+    rows, out = list(x), list(sums)
     step = np.zeros(x.shape[1], dtype=np.float32)
     for r in range(half - 1):  # phase 1: add, no writes
-        np.add(step, x[r], out=step)
+        np.add(step, rows[r], out=step)
     previous = step
     for o, r in enumerate(range(half - 1, window)):  # phase 2: add, write
-        previous = np.add(previous, x[r], out=sums[o])
+        previous = np.add(previous, rows[r], out=out[o])
     o = window - half + 1
     for r in range(window, length):  # phase 3: add the entering pixel, drop the leaving one
-        np.add(previous, x[r], out=step)
-        previous = np.subtract(step, x[r - window], out=sums[o])
+        np.add(previous, rows[r], out=step)
+        previous = np.subtract(step, rows[r - window], out=out[o])
         o += 1
     for left in range(length - window, length - window + half - 1):  # phase 4: drop, write
-        previous = np.subtract(previous, x[left], out=sums[o])
+        previous = np.subtract(previous, rows[left], out=out[o])
         o += 1
     return sums
 
@@ -136,7 +138,8 @@ def _box_sums_cumsum(x: F32, window: int) -> F32:
     The reference's additions and subtractions, in its order, are laid out as one
     sequence per column (entering pixels, and leaving pixels negated: ``s - v`` and
     ``s + (-v)`` round alike); ``np.cumsum`` adds them one after another in float32,
-    along the last axis, where it is fastest.
+    along the last axis, where it is fastest. It starts from the first pixel where
+    the reference starts from 0 + that pixel: the same number.
     """
     length = x.shape[0]
     half = _half(window)

@@ -3,113 +3,130 @@
 ``jimp`` reproduces the reference service (Jimp 0.22): RGBA, EXIF orientation,
 Jimp's grey, Jimp's resizer. ``imagehash`` reproduces the imagehash 4.3
 library: Pillow's ``convert("L")`` and LANCZOS, no orientation.
+
+Memory stays proportional to the pixels: the jimp profile reads the decoded frame in
+blocks of rows and keeps only the grey plane (and alpha, if any), one byte a pixel each,
+laid out as the resizer reads it. No full-size copy in any wider type is ever made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageChops
+from PIL import Image
 
-if TYPE_CHECKING:
-    from PIL._imaging import PixelAccess
-
-from ._decode import DecodedImage, upright
+from ._algorithms import ALGORITHMS
+from ._decode import DecodedImage
+from ._grey import ROWS_PER_BLOCK, GreyMaker, grey_of_level
 from ._jimp_resize import GreyPlanes, resize_grey
 
-__all__ = ["Pixels", "jimp_grey", "prepare_imagehash", "prepare_jimp"]
+__all__ = ["Pixels", "jimp_planes", "prepare_imagehash", "prepare_jimp"]
 
 U8 = npt.NDArray[np.uint8]
 
-# Jimp's greyscale: trunc((0.2126 R + 0.7152 G) + 0.0722 B) in IEEE double.
-_R, _G, _B = 0.2126, 0.7152, 0.0722
-# Pillow evaluates a matrix conversion in float32. The exact value is a multiple
-# of 1e-4 and float32's error stays below 3e-5, so away from integers Pillow
-# truncates to the same integer as the double formula; the few pixels within
-# _NEAR of an integer are recomputed in double.
-_NEAR = 5e-5
-
-
-def _double_grey(r: float, g: float, b: float) -> int:
-    return int((_R * r + _G * g) + _B * b)
-
-
-@lru_cache(maxsize=1)
-def _grey_of_level() -> list[int]:
-    """Jimp's grey of the colour (v, v, v), for grey inputs: v or v - 1."""
-    return [_double_grey(v, v, v) for v in range(256)]
-
-
-def jimp_grey(rgb: Image.Image) -> Image.Image:
-    """Jimp's grey of an RGB image, exact, computed in C by Pillow where that is safe."""
-    high = rgb.convert("L", (_R, _G, _B, -0.5 + _NEAR))  # Pillow adds 0.5, then truncates
-    low = rgb.convert("L", (_R, _G, _B, -0.5 - _NEAR))
-    near = ImageChops.difference(low, high)
-    if near.getbbox() is None:
-        return high
-    # Pixels within _NEAR of an integer: found eight at a time, usually few
-    # (though every neutral grey is one: its exact value is an integer).
-    flags = np.frombuffer(near.tobytes(), dtype=np.uint8)
-    whole = flags.size // 8 * 8
-    words = np.flatnonzero(flags[:whole].view(np.uint64))
-    spots = np.concatenate(
-        [(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(whole, flags.size)]
-    )
-    spots = spots[flags[spots] != 0]
-    if spots.size * _PIXELS_PER_SPOT > flags.size:
-        return _regrey_many(rgb, high, spots)
-    source = cast("PixelAccess", rgb.load())
-    target = cast("PixelAccess", high.load())
-    width = rgb.width
-    for spot in spots.tolist():
-        xy = (spot % width, spot // width)
-        r, g, b = source[xy]  # type: ignore[misc]
-        target[xy] = _double_grey(r, g, b)
-    return high
-
-
-#: Recomputing one pixel through Pillow's pixel access costs about as much as copying
-#: this many pixels of RGB out at once: beyond that share, read all of the RGB.
-_PIXELS_PER_SPOT = 256
-
-
-def _regrey_many(rgb: Image.Image, high: Image.Image, spots: npt.NDArray[np.intp]) -> Image.Image:
-    pixels = np.frombuffer(rgb.tobytes(), dtype=np.uint8).reshape(-1, 3)[spots].astype(np.float64)
-    grey = np.frombuffer(high.tobytes(), dtype=np.uint8).copy()
-    grey[spots] = np.trunc((_R * pixels[:, 0] + _G * pixels[:, 1]) + _B * pixels[:, 2])
-    return Image.frombuffer("L", high.size, grey.tobytes(), "raw", "L", 0, 1)
-
-
+#: Every thumbnail width the algorithms read: the resizer sums columns once for all.
+_WIDTHS = tuple(sorted({a.width for a in ALGORITHMS.values()}))
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
+#: Pillow modes read block by block as they are; any other is converted first.
+_DIRECT = {"RGB", "RGBA", "L", "LA", "1", "F", *_SIXTEEN_BIT}
+
+#: EXIF orientation -> (transposed, flip rows, flip columns) of the stored frame that gives
+#: the upright image's columns (the layout the width pass reads). Orientations 1-4 keep the
+#: axes, so their columns are the stored frame transposed; 5-8 swap them, so their columns
+#: are the stored rows as they are.
+_ORIENT = {
+    1: (True, False, False),
+    2: (True, True, False),
+    3: (True, True, True),
+    4: (True, False, True),
+    5: (False, False, False),
+    6: (False, True, False),
+    7: (False, True, True),
+    8: (False, False, True),
+}
 
 
-def _jimp_planes(image: Image.Image) -> GreyPlanes:
-    """Grey and alpha planes of a frame as Jimp sees it (RGBA 8-bit, then grey)."""
+def _blocks(decoded: DecodedImage) -> tuple[str, Callable[[int, int], U8]]:
+    """The frame's pixel kind (``L``, ``LA``, ``RGB``, ``RGBA``) and a reader of row blocks.
+
+    A block is (rows, width, channels) uint8, as Jimp sees the frame: 16-bit samples
+    scaled (``v >> 8``, never clipped), palette, CMYK and the like converted to RGB(A).
+    """
+    if decoded.rgb is not None:
+        rgb = decoded.rgb
+        return "RGB", lambda top, bottom: rgb[top:bottom]
+    image = decoded.image
     mode = image.mode
+    # As Jimp's reader: grey modes stay grey (a tRNS colour included), an RGB image with a
+    # transparent colour and every mode with alpha or a palette become RGB(A).
+    if mode == "La":
+        image = image.convert("LA")
+    elif mode not in _DIRECT or (mode == "RGB" and image.has_transparency_data):
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    mode = image.mode
+    width = image.width
+
+    def crop(top: int, bottom: int) -> Image.Image:
+        return image.crop((0, top, width, bottom))
+
     if mode in _SIXTEEN_BIT:
-        wide = np.clip(np.asarray(image).astype(np.int64), 0, 65535) >> 8  # scaled, not clipped
-        level = Image.fromarray(wide.astype(np.uint8))
-        return GreyPlanes(level.point(_grey_of_level()), None)
-    if mode in ("1", "L", "F"):
-        return GreyPlanes(image.convert("L").point(_grey_of_level()), None)
-    if mode in ("LA", "La"):
-        la = image.convert("LA")
-        return GreyPlanes(la.getchannel("L").point(_grey_of_level()), _alpha(la))
-    if image.has_transparency_data:
-        rgba = image.convert("RGBA")
-        return GreyPlanes(jimp_grey(rgba.convert("RGB")), _alpha(rgba))
-    return GreyPlanes(jimp_grey(image if mode == "RGB" else image.convert("RGB")), None)
+        return "L", lambda top, bottom: (
+            np.clip(np.asarray(crop(top, bottom)), 0, 65535) >> 8
+        ).astype(np.uint8)[..., None]
+    if mode in ("1", "F"):
+        return "L", lambda top, bottom: np.asarray(crop(top, bottom).convert("L"))[..., None]
+    if mode == "L":
+        return "L", lambda top, bottom: np.asarray(crop(top, bottom))[..., None]
+    return mode, lambda top, bottom: np.asarray(crop(top, bottom))
 
 
-def _alpha(image: Image.Image) -> Image.Image | None:
-    """The alpha channel, or None when every pixel is opaque."""
-    alpha = image.getchannel("A")
-    low, _ = cast(tuple[int, int], alpha.getextrema())
-    return None if low == 255 else alpha
+def jimp_planes(decoded: DecodedImage) -> GreyPlanes:
+    """Grey and alpha planes of a frame as Jimp sees it (RGBA 8-bit, upright, then grey)."""
+    kind, read = _blocks(decoded)
+    height, width = decoded.image.height, decoded.image.width
+    if decoded.rgb is not None:
+        height, width = decoded.rgb.shape[:2]
+    transposed, flip_rows, flip_columns = _ORIENT.get(decoded.orientation, _ORIENT[1])
+    # The planes, with one spare zero row after the last where the resizer's padding reads.
+    shape = (width + 1, height) if transposed else (height + 1, width)
+    grey = np.empty(shape, dtype=np.uint8)
+    alpha = np.empty(shape, dtype=np.uint8) if kind in ("LA", "RGBA") else None
+    make = GreyMaker(width, 4 if kind == "RGBA" else 3) if kind.startswith("RGB") else None
+    level = grey_of_level()
+    for top in range(0, height, ROWS_PER_BLOCK):
+        bottom = min(top + ROWS_PER_BLOCK, height)
+        block = read(top, bottom)
+        grey_out = grey[:-1, top:bottom].T if transposed else grey[top:bottom]
+        if make is not None:
+            make(block, grey_out)
+        else:
+            grey_out[...] = level[block[..., 0]]
+        if alpha is not None:
+            alpha_out = alpha[:-1, top:bottom].T if transposed else alpha[top:bottom]
+            alpha_out[...] = block[..., -1]
+    if alpha is not None and int(alpha[:-1].min()) == 255:
+        alpha = None  # every pixel opaque: Jimp's result is the opaque one
+    return GreyPlanes(
+        _oriented(grey, flip_rows, flip_columns),
+        None if alpha is None else _oriented(alpha, flip_rows, flip_columns),
+    )
+
+
+def _oriented(plane: U8, flip_rows: bool, flip_columns: bool) -> U8:
+    """``plane`` (with its spare last row) flipped as the orientation asks, spare row kept."""
+    if not (flip_rows or flip_columns):
+        plane[-1] = 0
+        return plane
+    body = plane[:-1]
+    body = body[::-1] if flip_rows else body
+    body = body[:, ::-1] if flip_columns else body
+    out = np.empty_like(plane)
+    out[:-1] = body
+    out[-1] = 0
+    return out
 
 
 class Pixels:
@@ -135,15 +152,14 @@ class Pixels:
 
 
 def prepare_jimp(decoded: DecodedImage) -> Pixels:
-    frame = upright(decoded)
-    planes = _jimp_planes(frame)
-    return Pixels(lambda w, h: resize_grey(planes, w, h), frame.width, frame.height)
+    planes = jimp_planes(decoded)
+    return Pixels(lambda w, h: resize_grey(planes, w, h, _WIDTHS), planes.width, planes.height)
 
 
 def prepare_imagehash(decoded: DecodedImage) -> Pixels:
-    grey = decoded.image.convert("L")
+    grey = decoded.pillow().convert("L")
     return Pixels(
-        lambda w, h: np.asarray(grey.resize((w, h), Image.Resampling.LANCZOS)),
+        lambda w, h: cast(U8, np.asarray(grey.resize((w, h), Image.Resampling.LANCZOS))),
         grey.width,
         grey.height,
     )

@@ -1,192 +1,172 @@
-"""The ``imghash`` command: ``hash``, ``compare``, and the index's ``index``, ``search``, ``dupes``.
+"""The ``imghash`` command: its parser, ``hash`` and ``compare``; ``_cli_index`` adds the index's.
 
-Exit status: 0 when every source was handled, 1 when any failed (the others
-are still handled), 2 for a usage error.
+This module owns the parser and ``main``; the output, the progress bar and the sources
+every command shares live in ``_cli_io``, and ``_cli_index`` only registers ``index``,
+``search`` and ``dupes`` on the parser it is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
 
 from ._algorithms import resolve_algorithms
 from ._cli_index import add_index_commands
+from ._cli_io import (
+    EXIT_CLOSED_PIPE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Console,
+    expand_sources,
+    hash_one,
+    hash_sources,
+    jobs_of,
+    options_of,
+)
 from ._compare import compare
-from ._errors import ImghashError, InvalidRequest
-from ._hashing import HashResult, hash_image
-from ._profiles import PROFILES, resolve_profile
+from ._errors import ImghashError
+from ._profiles import PROFILES
 from ._settings import Settings
 
-__all__ = ["Progress", "emit", "expand", "hash_one", "main", "report"]
+__all__ = ["main"]
 
-#: File endings picked up when a folder is walked; named files are always tried.
-IMAGE_SUFFIXES = frozenset(
-    {
-        ".png",
-        ".jpg",
-        ".jpeg",
-        ".jpe",
-        ".gif",
-        ".bmp",
-        ".dib",
-        ".tif",
-        ".tiff",
-        ".webp",
-        ".heic",
-        ".heif",
-    }
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+_EXIT_HASH = (
+    "exit status: 0 when every source was hashed, 1 when any failed (the others are still "
+    "hashed and the failures reported), 2 for a usage error, 141 when the reader of the "
+    "output went away (| head)."
 )
-STDIN = "-"
-
-
-class Progress:
-    """A one-line progress counter on a terminal's stderr; silent elsewhere."""
-
-    def __init__(self, stream: TextIO, total: int) -> None:
-        self.stream = stream
-        self.total = total
-        self.done = 0
-        self.enabled = total > 1 and stream.isatty()
-
-    def step(self) -> None:
-        self.done += 1
-        if self.enabled:
-            width = 30
-            filled = width * self.done // self.total
-            self.stream.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-            )
-            if self.done == self.total:
-                self.stream.write("\n")
-            self.stream.flush()
-
-
-def expand(sources: Sequence[str]) -> Iterator[str]:
-    """Each source, with folders replaced by the image files below them, sorted."""
-    for source in sources:
-        if source != STDIN and Path(source).is_dir():
-            found = sorted(
-                str(p)
-                for p in Path(source).rglob("*")
-                if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-            )
-            yield from found
-        else:
-            yield source
-
-
-def _is_url(source: str) -> bool:
-    return source.lower().startswith(("http://", "https://"))
-
-
-def hash_one(
-    source: str, args: argparse.Namespace, settings: Settings, algorithms: str | None = None
-) -> HashResult:
-    """Hash one command-line source: a file, ``-`` (standard input) or an http(s) URL."""
-    options: dict[str, Any] = {
-        "algorithms": algorithms or getattr(args, "algorithm", "all"),
-        "profile": args.profile,
-        "fast": args.fast,
-        "settings": settings,
-    }
-    if source == STDIN:
-        return hash_image(sys.stdin.buffer.read(settings.max_bytes + 1), **options)
-    if _is_url(source):
-        try:
-            from ._fetch import Fetcher
-        except ImportError:
-            raise InvalidRequest(
-                "URL sources need the web extra: pip install 'imghash[web]'"
-            ) from None
-        return hash_image(Fetcher(settings).fetch(source), **options)
-    return hash_image(source, **options)
-
-
-def emit(obj: dict[str, Any]) -> None:
-    """One JSON object on its own line of standard output."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
-def report(source: str, error: dict[str, Any], args: argparse.Namespace) -> None:
-    """A failed source: a JSON line with --json, else a line on standard error."""
-    if args.json:
-        emit({"source": source, "error": error})
-    else:
-        sys.stderr.write(f"imghash: {source}: {error['message']} ({error['code']})\n")
+_EXIT_COMPARE = (
+    "exit status, as cmp and diff: 0 when the images are likely the same, 1 when they are "
+    "not, 2 for an error (an unreadable image, a usage error)."
+)
 
 
 def _cmd_hash(args: argparse.Namespace, settings: Settings) -> int:
-    sources = list(expand(args.sources))
-    progress = Progress(sys.stderr, len(sources))
+    sources = expand_sources(args.sources)
     failed = 0
-    for source in sources:
-        try:
-            result = hash_one(source, args, settings)
-        except ImghashError as err:
-            failed += 1
-            report(source, err.to_dict(), args)
-        else:
-            if args.json:
-                emit({"source": source, **result.hex(), **result.signals()})
+    with (
+        Console(args, len(sources)) as console,
+        contextlib.closing(
+            hash_sources(sources, options_of(args, settings), jobs_of(args))
+        ) as outcomes,
+    ):
+        for source, outcome in zip(sources, outcomes, strict=True):
+            if isinstance(outcome, ImghashError):
+                failed += 1
+                console.report(source, outcome.to_dict())
+            elif args.json:
+                console.emit({"source": source, **outcome.hex(), **outcome.signals()})
             else:
-                line = "  ".join(f"{name}={value}" for name, value in result.hex().items())
-                flat = "  (low information)" if result.low_information else ""
+                line = "  ".join(f"{name}={value}" for name, value in outcome.hex().items())
+                flat = "  (low information)" if outcome.low_information else ""
                 noisy = "".join(
                     f"  ({count} unstable {name} bits)"
-                    for name, count in result.unstable_bits.items()
+                    for name, count in outcome.unstable_bits.items()
                     if count
                 )
-                sys.stdout.write(f"{line}  {source}{flat}{noisy}\n")
-        sys.stdout.flush()
-        progress.step()
-    return 1 if failed else 0
+                console.line(f"{line}  {source}{flat}{noisy}")
+            console.step()
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
+    console = Console(args)
+    options = options_of(args, settings)
     results = []
     for source in (args.first, args.second):
         try:
-            results.append(hash_one(source, args, settings))
+            results.append(hash_one(source, options))
         except ImghashError as err:
-            report(source, err.to_dict(), args)
-            return 1
+            console.report(source, err.to_dict())
+            return EXIT_USAGE
     first, second = results
     comparison = compare(first, second)
+    verdict = EXIT_OK if comparison.likely_same else EXIT_FAILED
     if args.json:
-        emit(comparison.to_dict())
-        return 0
-    out = sys.stdout
-    out.write(
-        f"{'algorithm':<10} {'image1':<17} {'image2':<17} {'distance':>8} {'similarity':>10}\n"
+        console.emit(comparison.to_dict())
+        return verdict
+    console.line(
+        f"{'algorithm':<10} {'image1':<17} {'image2':<17} {'distance':>8} {'similarity':>10}"
     )
     for name, c in comparison.algorithms.items():
-        out.write(
+        console.line(
             f"{name:<10} {first.hashes[name].hex():<17} {second.hashes[name].hex():<17} "
-            f"{c.distance:>8} {c.similarity:>10}\n"
+            f"{c.distance:>8} {c.similarity:>10}"
         )
-    out.write(
+    console.line(
         f"average similarity {comparison.average_similarity}, "
         f"likely same: {'yes' if comparison.likely_same else 'no'} "
-        f"(decided by {', '.join(comparison.decided_by) or 'none'})\n"
+        f"(decided by {', '.join(comparison.decided_by) or 'none'})"
     )
     for label, unstable in zip(("image1", "image2"), comparison.unstable_bits, strict=True):
         for name, count in unstable.items():
             if count:
-                out.write(f"note: {count} of {label}'s {name} bits are rounding noise\n")
+                console.line(f"note: {count} of {label}'s {name} bits are rounding noise")
     for label, flat in zip(("image1", "image2"), comparison.low_information, strict=True):
         if flat:
-            out.write(f"note: {label} is nearly flat; its hashes carry little information\n")
-    return 0
+            console.line(f"note: {label} is nearly flat; its hashes carry little information")
+    return verdict
 
 
-Handler = Callable[[argparse.Namespace, Settings], int]
+def _algorithms(text: str) -> str:
+    """--algorithm, checked by the subcommand's parser so that its usage is the one shown."""
+    try:
+        resolve_algorithms(text)
+    except ImghashError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
+    return text
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{jobs} must be at least 1")
+    return jobs
+
+
+def _common(p: argparse.ArgumentParser, algorithm: bool = True, jobs: bool = False) -> None:
+    """The options shared by the commands that hash."""
+    if algorithm:
+        p.add_argument(
+            "-a",
+            "--algorithm",
+            default="all",
+            type=_algorithms,
+            help="ahash, dhash, phash, all (default) or a comma list",
+        )
+    p.add_argument(
+        "-p",
+        "--profile",
+        default="jimp",
+        choices=sorted(PROFILES),
+        help="jimp: the reference service's values (default); "
+        "imagehash: the imagehash library's values",
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="let the JPEG decoder scale down first (a few bits may differ)",
+    )
+    p.add_argument("--json", action="store_true", help="JSON output, one object per line")
+    if jobs:
+        p.add_argument(
+            "-j",
+            "--jobs",
+            type=_jobs,
+            default=None,
+            metavar="N",
+            help="worker processes hashing at once (default: one per core; 1: no workers)",
+        )
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
@@ -194,76 +174,66 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         prog="imghash", description="Perceptual image hashes: aHash, dHash, pHash."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def common(p: argparse.ArgumentParser, algorithm: bool = True) -> None:
-        if algorithm:
-            p.add_argument(
-                "-a",
-                "--algorithm",
-                default="all",
-                help="ahash, dhash, phash, all (default) or a comma list",
-            )
-        p.add_argument(
-            "-p",
-            "--profile",
-            default="jimp",
-            choices=sorted(PROFILES),
-            help="jimp: the reference service's values (default); "
-            "imagehash: the imagehash library's values",
-        )
-        p.add_argument(
-            "--fast",
-            action="store_true",
-            help="let the JPEG decoder scale down first (a few bits may differ)",
-        )
-        p.add_argument("--json", action="store_true", help="JSON output, one object per line")
-
     hash_cmd = commands.add_parser(
         "hash",
         help="hash images",
-        description="Hash images: files, folders (recursively), or - for standard input.",
+        description="Hash images: files, folders (recursively), - for standard input, or "
+        "http(s) URLs. Results go to standard output in the order given (a folder's files "
+        "sorted); a progress bar is drawn on standard error when it is a terminal.",
+        epilog=_EXIT_HASH,
     )
-    common(hash_cmd)
+    _common(hash_cmd, jobs=True)
     hash_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
 
     compare_cmd = commands.add_parser(
-        "compare", help="compare two images", description="Compare two images."
+        "compare",
+        help="compare two images",
+        description="Compare two images: each algorithm's distance and similarity, and "
+        "whether they are likely the same picture.",
+        epilog=_EXIT_COMPARE,
     )
-    common(compare_cmd)
+    _common(compare_cmd)
     compare_cmd.add_argument("first", metavar="A")
     compare_cmd.add_argument("second", metavar="B")
     handlers: dict[str, Handler] = {"hash": _cmd_hash, "compare": _cmd_compare}
-    handlers.update(add_index_commands(commands, common))
+    handlers.update(add_index_commands(commands, _common))
     return parser, handlers
+
+
+def _silence_stdout() -> None:
+    # What is still buffered for the closed pipe would fail again when Python flushes
+    # standard output at exit ("Exception ignored ... BrokenPipeError"): send it nowhere.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a standard output that is no file (a test's capture)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    finally:
+        os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser, handlers = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a usage error exits 2 with the command's own usage
     try:
         settings = Settings.from_environ(os.environ)
-        resolve_algorithms(getattr(args, "algorithm", "all"))
-        resolve_profile(args.profile)
     except ImghashError as err:
-        parser.error(err.message)  # exits with status 2
-    distance = getattr(args, "max_distance", None)
-    if distance is not None and not 0 <= distance <= 16:
-        parser.error(f"--max-distance {distance} is outside 0..16")
+        parser.error(err.message)
+    failure = EXIT_USAGE if args.command == "compare" else EXIT_FAILED
     try:
         return handlers[args.command](args, settings)
     except ImghashError as err:
         sys.stderr.write(f"imghash: {err.message} ({err.code})\n")
-        return 1
+        return failure
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        return 1
+        _silence_stdout()
+        return EXIT_CLOSED_PIPE
     except (OSError, sqlite3.Error) as err:
         sys.stderr.write(f"imghash: {err}\n")
-        return 1
+        return failure
 
 
 if __name__ == "__main__":

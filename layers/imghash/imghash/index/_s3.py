@@ -2,9 +2,18 @@
 
 An object's first bytes are read with a ranged GET and checked before the rest
 is downloaded, so a huge or non-image object is recorded with its error code
-without being fetched whole. Failures that a retry can fix (throttling, 5xx,
-the network) are raised, so that Lambda retries the event and finally hands it
-to the failure destination; failures that it cannot fix are recorded.
+without being fetched whole. Each object of an event is handled on its own; AWS
+failures fall in three classes (``classify``):
+
+- what a retry can fix (throttling, 5xx, timeouts, dropped or corrupted streams,
+  connection errors): raised once the rest of the event is done, so that Lambda
+  retries it and finally hands it to the failure destination (Batch Operations:
+  ``TemporaryFailure``);
+- what a retry cannot fix (AccessDenied, KMS, ExpiredToken, an archived object, a
+  request S3 or DynamoDB refuses as invalid): the object is counted as failed with
+  its code, logged, and the event goes on (Batch Operations: ``PermanentFailure``
+  with the code). No record is written, so a later re-delivery can still index it;
+- the object is gone (NoSuchKey): skipped.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from ._indexer import ObjectRef
 from ._record import IndexRecord, normalise_sequencer
 from ._store import Store
 
-__all__ = ["HEADER_BYTES", "RetryLater", "S3Indexer"]
+__all__ = ["HEADER_BYTES", "ObjectFailed", "RetryLater", "S3Indexer", "classify"]
 
 log = logging.getLogger("imghash.index")
 
@@ -38,12 +47,17 @@ _TRANSIENT = {
     "RequestTimeTooSkewed",
     "Throttling",
     "ThrottlingException",
+    "TooManyRequestsException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
     "InternalServerError",
     "TransactionConflictException",
+    "KMS.ThrottlingException",
+    "KMS.KMSInternalException",
 }
 _GONE = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
+#: botocore's own refusals of a request before it is sent: retrying cannot help.
+_INVALID_CLIENT_ERRORS = {"ValidationError", "ParamValidationError", "MissingParametersError"}
 
 
 class RetryLater(Exception):
@@ -54,24 +68,46 @@ class ObjectGone(Exception):
     """The object was deleted (or never existed) by the time we read it."""
 
 
+class ObjectFailed(Exception):
+    """A failure that retrying cannot fix, with the AWS error code that says why."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+
+
 def _default_s3() -> Any:
     import boto3
 
     return boto3.client("s3")
 
 
-def _classify(err: Exception) -> Exception:
-    """Map a botocore error to RetryLater, ObjectGone, or itself (permanent)."""
+def _class_names(err: Exception) -> set[str]:
+    return {cls.__name__ for cls in type(err).__mro__}
+
+
+def classify(err: Exception) -> Exception:
+    """Map an AWS client error to RetryLater, ObjectGone or ObjectFailed; anything that
+    is not an AWS error (a bug) is returned as it is."""
     response = getattr(err, "response", None)
-    if isinstance(response, dict):
+    if isinstance(response, dict) and "Error" in response:
         code = str(response.get("Error", {}).get("Code", ""))
         status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         if code in _GONE or status == 404:
             return ObjectGone(code)
-        if code in _TRANSIENT or status >= 500:
+        if code in _TRANSIENT or status >= 500 or status == 429:
             return RetryLater(f"{code or status}: retry")
-        return err
-    if type(err).__module__.startswith(("botocore", "urllib3")):  # connection, timeouts
+        message = str(response.get("Error", {}).get("Message", ""))
+        return ObjectFailed(code or str(status), message)
+    module = type(err).__module__
+    if module.startswith("urllib3"):
+        return RetryLater(type(err).__name__)
+    if module.startswith("botocore"):
+        names = _class_names(err)
+        if names & _INVALID_CLIENT_ERRORS:
+            return ObjectFailed("ValidationError", str(err))
+        # The rest (timeouts, streams, credentials not yet there) is worth a retry; what
+        # keeps failing ends in the failure destination, where an operator sees it.
         return RetryLater(type(err).__name__)
     return err
 
@@ -118,8 +154,10 @@ class S3Indexer:
     def s3(self) -> Any:
         return self._s3 if self._s3 is not None else self._factory()
 
-    def index(self, obj: _Object) -> IndexRecord | None:
-        """Record one object (None when it is already gone); raises RetryLater."""
+    def index(self, obj: _Object) -> tuple[IndexRecord, bool] | None:
+        """Record one object: the record and whether it was written (a conditional write
+        refuses what is not newer), or None when the object is gone. Raises RetryLater,
+        ObjectFailed, or a bug as it is."""
         try:
             if obj.size is None:
                 obj = self._head(obj)
@@ -141,26 +179,25 @@ class S3Indexer:
         except ObjectGone:
             log.info("object gone before indexing: s3://%s/%s", obj.bucket, obj.key)
             return None
-        self._put(record)
-        return record
+        return record, self._put(record)
 
     def remove(self, bucket: str, key: str, sequencer: str) -> bool:
         try:
             return self.store.delete(bucket, key, sequencer)
         except Exception as err:
-            raise _classify(err) from err
+            raise classify(err) from err
 
-    def _put(self, record: IndexRecord) -> None:
+    def _put(self, record: IndexRecord) -> bool:
         try:
-            self.store.put(record)
+            return self.store.put(record)
         except Exception as err:
-            raise _classify(err) from err
+            raise classify(err) from err
 
     def _head(self, obj: _Object) -> _Object:
         try:
             head = self.s3.head_object(**obj.args())
         except Exception as err:
-            raise _classify(err) from err
+            raise classify(err) from err
         return replace(
             obj,
             size=int(head["ContentLength"]),
@@ -176,51 +213,70 @@ class S3Indexer:
             body = self.s3.get_object(**args)["Body"]
             return bytes(body.read(self.settings.max_bytes + 1))
         except Exception as err:
-            if getattr(err, "response", {}).get("Error", {}).get("Code") == "InvalidRange":
+            found = classify(err)
+            if isinstance(found, ObjectFailed) and found.code == "InvalidRange":
                 return b""  # an empty object
-            raise _classify(err) from err
+            raise found from err
 
     def _wanted(self, key: str) -> bool:
         return key.startswith(self.settings.index_prefix)
 
-    def handle_event(self, event: dict[str, Any]) -> dict[str, int]:
-        """An S3 notification: every record handled; transient failures raised at the end."""
-        counts = {"indexed": 0, "not_images": 0, "removed": 0, "skipped": 0}
+    def _one(self, entry: dict[str, Any]) -> str:
+        """Handle one notification record; the name of the count it adds to."""
+        if entry.get("eventSource") != "aws:s3":
+            return "skipped"
+        info = entry["s3"]
+        bucket = info["bucket"]["name"]
+        found = info["object"]
+        key = unquote_plus(found["key"])  # S3 sends keys URL-encoded, spaces as '+'
+        if not self._wanted(key):
+            return "skipped"
+        sequencer = normalise_sequencer(found.get("sequencer"))
+        if entry["eventName"].startswith("ObjectRemoved"):
+            return "removed" if self.remove(bucket, key, sequencer) else "unchanged"
+        obj = _Object(
+            bucket, key, found.get("versionId"), found.get("eTag"), found.get("size"), sequencer
+        )
+        outcome = self.index(obj)
+        if outcome is None:
+            return "skipped"
+        record, written = outcome
+        if not written:
+            return "unchanged"  # a re-delivered or older event: the store kept what it had
+        return "not_images" if record.error else "indexed"
+
+    def handle_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An S3 notification: every record handled on its own, whatever the others do.
+
+        Returns what was written (``indexed``, ``not_images``, ``removed``), what
+        changed nothing (``unchanged``, ``skipped``) and what failed for good
+        (``failed``, with each key and code in ``failures``). Then, when any record
+        needs a retry, or met a bug, raises: Lambda retries the event (re-delivery
+        changes nothing for the records already written).
+        """
+        counts: dict[str, Any] = dict.fromkeys(
+            ("indexed", "not_images", "unchanged", "removed", "skipped", "failed"), 0
+        )
+        failures: list[dict[str, str]] = []
         retry: list[str] = []
+        bug: Exception | None = None
         for entry in event.get("Records", []):
-            if entry.get("eventSource") != "aws:s3":
-                counts["skipped"] += 1
-                continue
-            info = entry["s3"]
-            bucket = info["bucket"]["name"]
-            found = info["object"]
-            key = unquote_plus(found["key"])  # S3 sends keys URL-encoded, spaces as '+'
-            if not self._wanted(key):
-                counts["skipped"] += 1
-                continue
-            sequencer = normalise_sequencer(found.get("sequencer"))
+            where = _where(entry)
             try:
-                if entry["eventName"].startswith("ObjectRemoved"):
-                    counts["removed"] += self.remove(bucket, key, sequencer)
-                    continue
-                record = self.index(
-                    _Object(
-                        bucket,
-                        key,
-                        found.get("versionId"),
-                        found.get("eTag"),
-                        found.get("size"),
-                        sequencer,
-                    )
-                )
+                counts[self._one(entry)] += 1
             except RetryLater as err:
-                retry.append(f"s3://{bucket}/{key}: {err}")
-                continue
-            if record is None:
-                counts["skipped"] += 1
-            else:
-                counts["not_images" if record.error else "indexed"] += 1
+                retry.append(f"{where}: {err}")
+            except ObjectFailed as err:
+                counts["failed"] += 1
+                failures.append({"object": where, "code": err.code})
+                log.warning("not indexed, not retried: %s: %s", where, err)
+            except Exception as err:  # a bug: the others still go, then the event fails
+                log.exception("indexing %s failed", where)
+                bug = bug or err
         log.info("s3 event handled: %s", counts)
+        counts["failures"] = failures
+        if bug is not None:
+            raise bug
         if retry:
             raise RetryLater("; ".join(retry))
         return counts
@@ -233,23 +289,36 @@ class S3Indexer:
             key = unquote_plus(task["s3Key"])
             obj = _Object(bucket, key, task.get("s3VersionId"), None, None, "")
             try:
-                record = self.index(obj)
+                outcome = self.index(obj)
             except RetryLater as err:
                 results.append(_task(task, "TemporaryFailure", str(err)))
                 continue
+            except ObjectFailed as err:
+                results.append(_task(task, "PermanentFailure", str(err)))
+                continue
             except Exception as err:  # a task's failure must not fail the others
+                log.exception("indexing s3://%s/%s failed", bucket, key)
                 results.append(_task(task, "PermanentFailure", type(err).__name__))
                 continue
-            if record is None:
+            if outcome is None:
                 results.append(_task(task, "PermanentFailure", "NoSuchKey"))
             else:
-                results.append(_task(task, "Succeeded", record.error or "indexed"))
+                record, written = outcome
+                said = record.error or "indexed"
+                results.append(_task(task, "Succeeded", said if written else "unchanged"))
         return {
             "invocationSchemaVersion": event.get("invocationSchemaVersion", "2.0"),
             "treatMissingKeysAs": "PermanentFailure",
             "invocationId": event.get("invocationId"),
             "results": results,
         }
+
+
+def _where(entry: dict[str, Any]) -> str:
+    try:
+        return f"s3://{entry['s3']['bucket']['name']}/{unquote_plus(entry['s3']['object']['key'])}"
+    except (KeyError, TypeError):
+        return "a malformed record"
 
 
 def _task(task: dict[str, Any], code: str, message: str) -> dict[str, str]:

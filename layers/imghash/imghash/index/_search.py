@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from .._errors import InvalidRequest
 
-__all__ = ["MAX_DISTANCE", "HashIndex"]
+__all__ = ["MAX_DISTANCE", "HashIndex", "ball", "check_query"]
 
 #: Largest search radius accepted (DESIGN §8).
 MAX_DISTANCE = 16
@@ -33,11 +33,21 @@ U64 = npt.NDArray[np.uint64]
 Positions = npt.NDArray[np.intp]
 
 
-@lru_cache(maxsize=_PART_BITS + 1)
-def _ball(radius: int) -> npt.NDArray[np.uint32]:
-    """Every 16-bit mask with at most ``radius`` bits set."""
-    masks = np.arange(1 << _PART_BITS, dtype=np.uint32)
-    return masks[np.bitwise_count(masks) <= radius]
+@lru_cache(maxsize=64)
+def ball(radius: int, width: int = _PART_BITS) -> npt.NDArray[np.uint32]:
+    """Every ``width``-bit mask with at most ``radius`` bits set (the probes of a substring)."""
+    masks = np.arange(1 << width, dtype=np.uint32)
+    found = masks[np.bitwise_count(masks) <= radius]
+    found.flags.writeable = False  # shared by every caller through the cache
+    return found
+
+
+def check_query(max_distance: int, limit: int | None) -> None:
+    """Refuse a radius outside 0..MAX_DISTANCE or a limit below 1, as every search does."""
+    if not 0 <= max_distance <= MAX_DISTANCE:
+        raise InvalidRequest(f"max_distance={max_distance} is outside 0..{MAX_DISTANCE}")
+    if limit is not None and limit < 1:
+        raise InvalidRequest(f"limit={limit} must be at least 1")
 
 
 class _Tables:
@@ -56,9 +66,9 @@ class _Tables:
     def candidates(self, query: int, radius: int) -> Positions:
         """Positions with some substring within ``radius`` of the query's (with repeats)."""
         found = []
-        ball = _ball(radius)
+        probes_of = ball(radius)
         for part in range(_PARTS):
-            probes = ((query >> (64 - _PART_BITS * (part + 1))) & 0xFFFF) ^ ball
+            probes = ((query >> (64 - _PART_BITS * (part + 1))) & 0xFFFF) ^ probes_of
             starts = self.offsets[part][probes]
             lengths = self.offsets[part][probes + 1] - starts
             count = int(lengths.sum())
@@ -73,10 +83,10 @@ class _Tables:
         return np.concatenate(found).astype(np.intp)
 
     def candidate_count(self, query: int, radius: int) -> int:
-        ball = _ball(radius)
+        probes_of = ball(radius)
         total = 0
         for part in range(_PARTS):
-            probes = ((query >> (64 - _PART_BITS * (part + 1))) & 0xFFFF) ^ ball
+            probes = ((query >> (64 - _PART_BITS * (part + 1))) & 0xFFFF) ^ probes_of
             total += int((self.offsets[part][probes + 1] - self.offsets[part][probes]).sum())
         return total
 
@@ -109,10 +119,7 @@ class HashIndex:
         self, query: int, max_distance: int, limit: int | None = None
     ) -> list[tuple[int, int]]:
         """``(position, distance)`` of every hash within ``max_distance``, nearest first."""
-        if not 0 <= max_distance <= MAX_DISTANCE:
-            raise InvalidRequest(f"max_distance={max_distance} is outside 0..{MAX_DISTANCE}")
-        if limit is not None and limit < 1:
-            raise InvalidRequest(f"limit={limit} must be at least 1")
+        check_query(max_distance, limit)
         query &= 2**64 - 1
         positions, distances = self._matches(query, max_distance)
         order = np.lexsort((positions, distances))

@@ -1,4 +1,4 @@
-"""Search over a store: an in-memory index built from its records, rebuilt when they change."""
+"""Search over a store: in SQL when the store can, else an in-memory index of its records."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from .._algorithms import ALGORITHMS
 from .._errors import InvalidRequest
 from .._hashvalue import Hash
 from ._record import IndexRecord
-from ._search import HashIndex
-from ._store import Store
+from ._search import HashIndex, check_query
+from ._store import SearchingStore, Store
 
 __all__ = ["SearchService", "Snapshot"]
 
@@ -50,13 +50,22 @@ class Snapshot:
             raise InvalidRequest(
                 f"unknown algorithm {algorithm!r}; use one of {', '.join(ALGORITHMS)}"
             )
+        check_query(max_distance, limit)
         found = self.records[algorithm]
-        hits = self.indexes[algorithm].search(query.value, max_distance, limit)
-        return [found[position].match_dict(distance) for position, distance in hits]
+        hits = self.indexes[algorithm].search(query.value, max_distance)
+        # Ties by bucket and key in code-point order, as SQL's ORDER BY ... COLLATE "C":
+        # only the matches are sorted, then cut to the limit.
+        ordered = sorted(
+            (distance, found[position].bucket, found[position].key, position)
+            for position, distance in hits
+        )[:limit]
+        return [found[position].match_dict(distance) for distance, _, _, position in ordered]
 
 
 class SearchService:
-    """Answers searches from a snapshot of ``store``, kept fresh.
+    """Answers searches: a store that searches itself (PostgreSQL) is asked each time,
+    so an object is found as soon as its write commits; any other from a snapshot of
+    ``store``, kept fresh.
 
     A store that reports a cheap generation (SQLite) is checked on every search and
     the snapshot rebuilt as soon as it changes. One that cannot (DynamoDB) is
@@ -94,5 +103,19 @@ class SearchService:
         self, query: Hash, *, algorithm: str, max_distance: int, limit: int | None, profile: str
     ) -> tuple[list[dict[str, Any]], int]:
         """Matches nearest first, and how many objects the index holds."""
+        if isinstance(self.store, SearchingStore):
+            if algorithm not in ALGORITHMS:
+                raise InvalidRequest(
+                    f"unknown algorithm {algorithm!r}; use one of {', '.join(ALGORITHMS)}"
+                )
+            check_query(max_distance, limit)
+            found, total = self.store.search(
+                query,
+                algorithm=algorithm,
+                max_distance=max_distance,
+                limit=limit,
+                profile=profile,
+            )
+            return [record.match_dict(distance) for record, distance in found], total
         snapshot = self.snapshot(profile)
         return snapshot.search(query, algorithm, max_distance, limit), snapshot.total

@@ -1,13 +1,15 @@
-"""The store port: where index records live. Adapters: SQLite (embedded), DynamoDB (AWS)."""
+"""The store port: where index records live. Adapters: SQLite (embedded), DynamoDB (AWS),
+PostgreSQL (any server, Aurora); the last also searches."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from .._hashvalue import Hash
 from ._record import IndexRecord
 
-__all__ = ["MemoryStore", "Store"]
+__all__ = ["MemoryStore", "SearchingStore", "Store"]
 
 
 class Store(Protocol):
@@ -27,6 +29,17 @@ class Store(Protocol):
 
     def generation(self) -> str | None:
         """Changes whenever the records do; None when the store cannot tell cheaply."""
+
+
+@runtime_checkable
+class SearchingStore(Protocol):
+    """A store that searches itself (SQL), so that no snapshot of it is held in memory."""
+
+    def search(
+        self, query: Hash, *, algorithm: str, max_distance: int, limit: int | None, profile: str
+    ) -> tuple[list[tuple[IndexRecord, int]], int]:
+        """Records of ``profile`` within ``max_distance``, nearest first, ties by bucket and
+        key; at most ``limit``; and how many hashed records the profile holds."""
 
 
 def supersedes(new: IndexRecord, old: IndexRecord | None) -> bool:

@@ -18,21 +18,26 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from .._errors import ImghashError
 from .._settings import Settings
-from ._envelope import error_response, request_id_of
+from ._docs import document, new_app
+from ._envelope import UNAUTHORIZED, error_response, internal_error_message, request_id_of
 
-__all__ = ["ROUTES", "create_app"]
+__all__ = ["CORS_HEADERS", "ROUTES", "create_app"]
 
 #: Route groups an app can mount, by name, with the module holding each router.
 ROUTES = {"hash": "._hash", "compare": "._compare", "meta": "._meta", "search": "._search"}
+
+#: Request headers a browser may send across origins (template.yaml's Cors allows the same).
+CORS_HEADERS = ("content-type", "x-api-key")
 
 log = logging.getLogger("imghash.access")
 
@@ -82,7 +87,20 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     response = error_response(_request_id(request), exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["allow"] = _allowed_methods(request)
     return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes on this path: GET and POST live in separate routes,
+    and Starlette's 405 names only the first route's."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 class _Access:
@@ -112,17 +130,21 @@ class _Access:
         try:
             if self._key_missing(scope):
                 state["error_code"] = "unauthorized"
-                response = error_response(
-                    request_id, 401, "unauthorized", "missing or unknown x-api-key header"
-                )
+                response = error_response(request_id, 401, "unauthorized", UNAUTHORIZED)
                 await response(scope, receive, sending)
             else:
                 await self.app(scope, receive, sending)
+        except ClientDisconnect:
+            # The client went away mid-body (or the local server closed a client too slow
+            # to send it): nobody to answer, and no bug. Logged as 499, or as the
+            # server's own status when it was the one to close.
+            status = int(state.get("closed_status", 499))
+            state.setdefault("error_code", "client_disconnected")
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             state["error_code"] = "internal_error"
             response = error_response(
-                request_id, 500, "internal_error", f"internal error; quote request id {request_id}"
+                request_id, 500, "internal_error", internal_error_message(request_id)
             )
             await response(scope, receive, sending)
         finally:
@@ -169,23 +191,26 @@ def create_app(
     settings: Settings | None = None,
     fetcher: Any = None,
     search: Any = None,
+    docs: bool = True,
 ) -> FastAPI:
     """A FastAPI app serving ``routes`` (any of ``hash``, ``compare``, ``meta``, ``search``).
 
     ``settings`` default to the environment's; ``fetcher`` (an ``imghash``
-    Fetcher) is built on first use unless given, as tests do.
+    Fetcher) is built on first use unless given, as tests do. ``docs`` serves
+    ``/docs`` and ``/openapi.json``; a Lambda function, which API Gateway reaches
+    on its own route only, is built without them.
     """
     unknown = [name for name in routes if name not in ROUTES]
     if unknown:
         raise ValueError(f"unknown routes {unknown}; choose from {list(ROUTES)}")
     settings = settings or Settings.from_environ()
-    app = FastAPI(
+    app = new_app(
+        docs=docs,
         title="imghash: Perceptual Image Hash API",
         version=__version__,
         description="aHash, dHash and pHash of images, and comparisons. Every answer uses the "
         "envelope `{data, meta, status, message, success}`; errors add "
         "`error: {code, message}`.",
-        redoc_url=None,
     )
     app.state.settings = settings
     app.state.fetcher = fetcher
@@ -202,22 +227,17 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(_Access, settings=settings)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    if settings.cors_origin:
+        # Outside the key check: a browser's preflight carries no key, and a 401 needs
+        # the header as much as an answer does.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[settings.cors_origin],
+            allow_methods=["GET", "POST"],
+            allow_headers=list(CORS_HEADERS),
+            expose_headers=["x-request-id"],
+            max_age=600,
+        )
+    app.openapi = lambda: document(app, settings)  # type: ignore[method-assign]
     _quiet_logger()
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document without its 422 answers, which this app turns into 400s."""
-    if app.openapi_schema is None:
-        spec = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        for path in spec.get("paths", {}).values():
-            for operation in path.values():
-                operation.get("responses", {}).pop("422", None)
-        schemas = spec.get("components", {}).get("schemas", {})
-        for name in ("HTTPValidationError", "ValidationError"):
-            schemas.pop(name, None)
-        app.openapi_schema = spec
-    return app.openapi_schema

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from .._algorithms import resolve_algorithms
-from .._profiles import resolve_profile
+from .._algorithms import ALGORITHMS, resolve_algorithms
+from .._profiles import DEFAULT_PROFILE, PROFILES, resolve_profile
 from .._settings import Settings
 from ._inputs import ImageSource, Options
 
@@ -19,29 +20,66 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALGORITHM",
+    "ALGORITHM_SCHEMA",
     "FAST",
+    "OPTION_PROPERTIES",
     "PROFILE",
+    "PROFILE_SCHEMA",
     "checked_options",
-    "hash_options",
     "hash_source",
+    "option_parameters",
     "settings_of",
 ]
 
-ALGORITHM = "ahash, dhash, phash, all (default) or a comma list"
-PROFILE = "jimp (default, the reference values) or imagehash (the imagehash library's)"
+ALGORITHM = (
+    f"{', '.join(ALGORITHMS)} or all (the default), or a comma list such as "
+    f"{','.join(list(ALGORITHMS)[:2])}"
+)
+PROFILE = "; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values())
 FAST = "let the JPEG decoder scale down first: faster, a bit or two may differ"
 
+_NAME = "(?:" + "|".join(re.escape(name) for name in ["all", *ALGORITHMS]) + ")"
 
-async def hash_options(
-    algorithm: str | None = Query(None, description=ALGORITHM),
-    profile: str | None = Query(None, description=PROFILE),
-    fast: bool = Query(False, description=FAST),
-) -> None:
-    """Declares (for validation and the docs) the options every hashing route takes.
+#: The options' schemas, from the registries: a new algorithm or profile shows up here by
+#: itself. An algorithm is one name (a drop-down in /docs) or a comma list of names.
+ALGORITHM_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "enum": ["all", *ALGORITHMS], "title": "one algorithm"},
+        {"type": "string", "pattern": f"^{_NAME}(?:,{_NAME})*$", "title": "a comma list"},
+    ],
+    "default": "all",
+    "description": ALGORITHM,
+}
+PROFILE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": list(PROFILES),
+    "default": DEFAULT_PROFILE,
+    "description": PROFILE,
+}
+#: The options as properties of a POST body (multipart or JSON).
+OPTION_PROPERTIES: dict[str, dict[str, Any]] = {
+    "algorithm": ALGORITHM_SCHEMA,
+    "profile": PROFILE_SCHEMA,
+    "fast": {"type": "boolean", "default": False, "description": FAST},
+}
 
-    The values themselves are read with the body's fields by ``read_inputs``, since a
-    POST may carry them in multipart or JSON as well as in the query.
+
+def option_parameters(
+    *, defaults: bool, properties: Mapping[str, dict[str, Any]] = OPTION_PROPERTIES
+) -> list[dict[str, Any]]:
+    """The options (``properties``) as query parameters of an operation's description.
+
+    A GET shows their defaults. A POST does not: its body may carry the options too,
+    and the query, which wins, must not send a default over the body's choice.
     """
+    parameters = []
+    for name, schema in properties.items():
+        if not defaults:
+            schema = {key: value for key, value in schema.items() if key != "default"}
+        parameters.append(
+            {"name": name, "in": "query", "description": schema["description"], "schema": schema}
+        )
+    return parameters
 
 
 def settings_of(request: Request) -> Settings:

@@ -4,26 +4,46 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .._compare import compare
+from .._compare import compare, compare_hashes
 from .._errors import InvalidRequest
-from ._common import checked_options, hash_options, hash_source, settings_of
-from ._envelope import CompareEnvelope, error_responses, ok_response
+from .._hashvalue import Hash
+from ._common import (
+    OPTION_PROPERTIES,
+    checked_options,
+    hash_source,
+    option_parameters,
+    settings_of,
+)
+from ._docs import EXAMPLE_URL, SEED_HASHES, answer, error_responses
+from ._envelope import CompareEnvelope, ok_response
 from ._inputs import RequestInputs, read_inputs
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["Hash"])
 MESSAGE = "Compare two images"
-ERRORS = error_responses(400, 401, 413, 415, 429, 500, 502, 504)
+
+#: The seed's example, the same photo on both sides (none of its pHash bits unstable), as
+#: the comparison code words it; a test compares it with the answer for the real photo.
+_SEED = {name: Hash.from_hex(value) for name, value in SEED_HASHES.items()}
+EXAMPLE = compare_hashes(_SEED, _SEED, unstable_bits=({"phash": 0}, {"phash": 0})).to_dict()
+RESPONSES = {**answer(EXAMPLE, MESSAGE), **error_responses(400, 401, 413, 415, 429, 500, 502, 504)}
+
+#: A text field Swagger UI leaves empty rather than filling with "string": the API
+#: reads an empty field as not given.
+_EMPTY_TEXT = {"type": "string", "example": ""}
 
 POST_BODY = {
+    "parameters": option_parameters(defaults=False),
     "requestBody": {
-        "description": "Multipart fields `image1` and `image2` (files, or base64 text), or JSON "
-        '`{"url1" | "image1", "url2" | "image2", "algorithm", "profile", "fast"}`.',
+        "description": "Multipart fields `image1` and `image2` (files, or base64 text; `file1` "
+        'and `file2` work too) or `url1`/`url2`, or JSON `{"url1" | "image1", "url2" | '
+        '"image2", "algorithm", "profile", "fast"}`. The options may also be given in the '
+        "query, which wins over the body.",
         "required": True,
         "content": {
             "multipart/form-data": {
@@ -32,11 +52,9 @@ POST_BODY = {
                     "properties": {
                         "image1": {"type": "string", "format": "binary"},
                         "image2": {"type": "string", "format": "binary"},
-                        "url1": {"type": "string"},
-                        "url2": {"type": "string"},
-                        "algorithm": {"type": "string"},
-                        "profile": {"type": "string"},
-                        "fast": {"type": "boolean"},
+                        "url1": _EMPTY_TEXT | {"description": "or the first image's URL"},
+                        "url2": _EMPTY_TEXT | {"description": "or the second image's URL"},
+                        **OPTION_PROPERTIES,
                     },
                 }
             },
@@ -44,18 +62,22 @@ POST_BODY = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "url1": {"type": "string"},
-                        "image1": {"type": "string"},
-                        "url2": {"type": "string"},
-                        "image2": {"type": "string"},
-                        "algorithm": {"type": "string"},
-                        "profile": {"type": "string"},
-                        "fast": {"type": "boolean"},
+                        "url1": {"type": "string", "description": "first image URL"},
+                        "image1": {"type": "string", "description": "first image in base64"},
+                        "url2": {"type": "string", "description": "second image URL"},
+                        "image2": {"type": "string", "description": "second image in base64"},
+                        **OPTION_PROPERTIES,
                     },
-                }
+                    # Each image exactly once: by URL or in base64.
+                    "allOf": [
+                        {"oneOf": [{"required": ["url1"]}, {"required": ["image1"]}]},
+                        {"oneOf": [{"required": ["url2"]}, {"required": ["image2"]}]},
+                    ],
+                },
+                "example": {"url1": EXAMPLE_URL, "url2": EXAMPLE_URL, "algorithm": "all"},
             },
         },
-    }
+    },
 }
 
 
@@ -75,8 +97,10 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
 @router.get(
     "/v1/compare",
     summary="Compare two images (by URL or base64)",
+    description="Each image is required, given once: `url1` or `image1`, and `url2` or `image2`.",
     response_model=CompareEnvelope,
-    responses=ERRORS,
+    responses=RESPONSES,
+    openapi_extra={"parameters": option_parameters(defaults=True)},
 )
 async def get_compare(
     request: Request,
@@ -84,7 +108,6 @@ async def get_compare(
     url2: str | None = Query(None, description="second image URL"),
     image1: str | None = Query(None, description="first image in base64"),
     image2: str | None = Query(None, description="second image in base64"),
-    _: None = Depends(hash_options),
 ) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))
 
@@ -93,11 +116,8 @@ async def get_compare(
     "/v1/compare",
     summary="Compare two uploaded images",
     response_model=CompareEnvelope,
-    responses=ERRORS,
+    responses=RESPONSES,
     openapi_extra=POST_BODY,
 )
-async def post_compare(
-    request: Request,
-    _: None = Depends(hash_options),
-) -> JSONResponse:
+async def post_compare(request: Request) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))

@@ -12,11 +12,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 __all__ = [
+    "UNAUTHORIZED",
     "ErrorEnvelope",
     "error_response",
+    "internal_error_message",
     "ok_response",
     "request_id_of",
 ]
+
+
+#: The 401 message, here and at the gateway (template.yaml's INVALID_API_KEY).
+UNAUTHORIZED = "missing or unknown x-api-key header"
+
+
+def internal_error_message(request_id: str) -> str:
+    """A 500's whole message: nothing internal, only what to quote when reporting it."""
+    return f"internal error; quote request id {request_id}"
 
 
 def _timestamp() -> str:
@@ -165,18 +176,3 @@ class SearchEnvelope(_Answer):
 
 class MetaEnvelope(_Answer):
     data: dict[str, Any]
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the errors a route can give."""
-    described = {
-        400: "invalid_request or url_not_allowed",
-        401: "unauthorized: missing or unknown x-api-key",
-        413: "too_large: bytes, pixels or frames over the limits",
-        415: "unsupported_image: not an image, or undecodable",
-        429: "rate_limited (at the gateway)",
-        500: "internal_error",
-        502: "upstream_error: the URL's server failed or sent too much",
-        504: "upstream_timeout: the URL's server did not answer in time",
-    }
-    return {s: {"model": ErrorEnvelope, "description": described[s]} for s in statuses}

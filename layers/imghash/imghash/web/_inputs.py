@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,10 @@ from .._errors import ImageTooLarge, ImghashError, InvalidRequest
 from .._formats import sniff
 from .._settings import Settings
 
-__all__ = ["ImageSource", "Options", "RequestInputs", "read_inputs"]
+__all__ = ["FILE_ALIASES", "ImageSource", "Options", "RequestInputs", "read_inputs"]
+
+#: Other names a form's image may come under (``curl -F file=@photo.jpg``, upload widgets).
+FILE_ALIASES = {"file": "image", "file1": "image1", "file2": "image2"}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -54,10 +58,13 @@ class RequestInputs:
     raw: bytes | None
 
     def options(self) -> Options:
+        """The hashing options; a field left empty (as forms send them) is not given."""
         fast = self.fields.get("fast", "").strip().lower()
         if fast not in _TRUE | _FALSE:
             raise InvalidRequest(f"fast={fast!r} is not a boolean; use true or false")
-        return Options(self.fields.get("algorithm"), self.fields.get("profile"), fast in _TRUE)
+        algorithm = self.fields.get("algorithm", "").strip() or None
+        profile = self.fields.get("profile", "").strip() or None
+        return Options(algorithm, profile, fast in _TRUE)
 
     def image(self, url_name: str, image_name: str, settings: Settings) -> ImageSource:
         """The image named by ``url_name`` (a URL) or ``image_name`` (a file or base64).
@@ -83,7 +90,20 @@ class RequestInputs:
             return ImageSource(url=url)
         if encoded:
             return ImageSource(data=decode_base64(encoded, image_name, settings))
-        raise InvalidRequest(f"missing image: give {url_name} (a URL) or {image_name} (base64)")
+        raise self._missing(url_name, image_name)
+
+    def _missing(self, url_name: str, image_name: str) -> InvalidRequest:
+        """Name the fields the image is read from, and any file sent under another name."""
+        alias = next(a for a, name in FILE_ALIASES.items() if name == image_name)
+        message = (
+            f"missing image: give {url_name} (a URL) or {image_name} (base64, or a multipart "
+            f"file; {alias} works too)"
+        )
+        if image_name == "image":
+            message += ", or send the image itself as the request body"
+        if self.files:
+            message += f"; the files sent are named {', '.join(sorted(self.files))}"
+        return InvalidRequest(message)
 
 
 def decode_base64(text: str, name: str, settings: Settings) -> bytes:
@@ -155,6 +175,14 @@ async def _multipart(request: Request, body: bytes) -> tuple[dict[str, str], dic
             await value.close()
         else:
             fields[name] = value
+    for alias, name in FILE_ALIASES.items():
+        if alias in files or alias in fields:
+            if name in files or name in fields:
+                raise InvalidRequest(f"give {name} or {alias}, not both")
+            if alias in files:
+                files[name] = files.pop(alias)
+            else:
+                fields[name] = fields.pop(alias)
     return fields, files
 
 
@@ -163,6 +191,8 @@ def _json_fields(body: bytes) -> dict[str, str]:
         parsed: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the JSON body is not valid JSON") from None
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise InvalidRequest("the JSON body is nested too deeply; send a flat object") from None
     if not isinstance(parsed, dict):
         raise InvalidRequest("the JSON body must be an object")
     fields = {}
@@ -178,12 +208,43 @@ def _json_fields(body: bytes) -> dict[str, str]:
     return fields
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _form_fields(body: bytes) -> dict[str, str] | None:
+    """The fields of a URL-encoded form, or None when the body is not one.
+
+    curl's ``--data-binary @file`` labels any file a form: a body whose names are not
+    field names (an HTML page, say) is taken as the raw upload it is.
+    """
+    try:
+        text = body.decode("ascii")  # a form's bytes are ASCII; the rest is percent-encoded
+    except UnicodeDecodeError:
+        return None
+    pairs = parse_qsl(text, keep_blank_values=True)
+    if not pairs or not all(_FIELD_NAME.fullmatch(name) for name, _ in pairs):
+        return None
+    return dict(pairs)
+
+
 def _looks_like_an_image(body: bytes) -> bool:
     try:
         sniff(body)
     except ImghashError:
         return False
     return True
+
+
+def _merged(body: Mapping[str, str], query: Mapping[str, str]) -> dict[str, str]:
+    """The body's fields and the query's; a field may be in both only with one value, so
+    that no value the request gives is silently ignored."""
+    for name in body.keys() & query.keys():
+        if body[name] != query[name]:
+            raise InvalidRequest(
+                f"{name} is given twice, in the query ({query[name]!r}) and in the body "
+                f"({body[name]!r}); give it once"
+            )
+    return {**body, **query}
 
 
 async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
@@ -195,14 +256,13 @@ async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
     body = await _read_body(request, body_limit(settings, kind))
     if kind == "multipart/form-data":
         form_fields, files = await _multipart(request, body)
-        return RequestInputs({**form_fields, **fields}, files, None)
+        return RequestInputs(_merged(form_fields, fields), files, None)
     if kind == "application/json":
-        return RequestInputs({**_json_fields(body), **fields}, {}, None)
+        return RequestInputs(_merged(_json_fields(body), fields), {}, None)
     if kind == "application/x-www-form-urlencoded" and not _looks_like_an_image(body):
-        # A real HTML form (url=...&image=...); curl's --data-binary also sends this
-        # type with raw image bytes, which the check above lets through as a raw body.
-        form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
-        return RequestInputs({**form, **fields}, {}, None)
+        form = _form_fields(body)
+        if form is not None:  # a real HTML form (url=...&image=...)
+            return RequestInputs(_merged(form, fields), {}, None)
     if not body:
         if fields:
             return RequestInputs(fields, {}, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.util import find_spec
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -13,12 +14,15 @@ from .._algorithms import ALGORITHMS
 from .._compare import LIKELY_SAME_MAX_DISTANCE, MAX_UNSTABLE_BITS
 from .._formats import FORMATS
 from .._profiles import DEFAULT_PROFILE, PROFILES
+from .._settings import Settings
 from ._common import settings_of
-from ._envelope import MetaEnvelope, error_responses, ok_response
+from ._docs import answer, error_responses
+from ._envelope import MetaEnvelope, ok_response
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["Meta"])
+MESSAGE = "Meta"
 
 #: Every endpoint of the service (each function mounts some of them).
 ENDPOINTS = [
@@ -32,15 +36,9 @@ ENDPOINTS = [
 ]
 
 
-@router.get(
-    "/v1/meta",
-    summary="About the service",
-    response_model=MetaEnvelope,
-    responses=error_responses(401, 429, 500),
-)
-async def get_meta(request: Request) -> JSONResponse:
-    settings = settings_of(request)
-    data = {
+def meta_data(settings: Settings, *, keyed: bool) -> dict[str, Any]:
+    """The data of ``/v1/meta`` under ``settings``; ``keyed`` when a key is required."""
+    return {
         "name": "Perceptual Image Hash API",
         "version": __version__,
         "note": "Compute aHash, dHash and pHash (64-bit, hex) for an image: /v1/hash?url= or "
@@ -49,7 +47,7 @@ async def get_meta(request: Request) -> JSONResponse:
         "for the Hamming distance and similarity per algorithm and a likely_same flag.",
         "source": "Local hashing (imghash, numpy and Pillow): no upstream service",
         "auth": "x-api-key header (API Gateway usage plans)"
-        if settings.api_keys or request.scope.get("aws.event")
+        if keyed
         else "none configured locally",
         "endpoints": len({e.split()[1] for e in ENDPOINTS}),
         "routes": ENDPOINTS,
@@ -71,4 +69,19 @@ async def get_meta(request: Request) -> JSONResponse:
             "fetch_timeout_seconds": settings.fetch_timeout,
         },
     }
-    return ok_response(request, data, "Meta")
+
+
+@router.get(
+    "/v1/meta",
+    summary="About the service",
+    response_model=MetaEnvelope,
+    # The example is the answer of a default local server, made by the same function.
+    responses={
+        **answer(meta_data(Settings(), keyed=False), MESSAGE),
+        **error_responses(401, 429, 500),
+    },
+)
+async def get_meta(request: Request) -> JSONResponse:
+    settings = settings_of(request)
+    keyed = bool(settings.api_keys or request.scope.get("aws.event"))
+    return ok_response(request, meta_data(settings, keyed=keyed), MESSAGE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
@@ -13,8 +13,9 @@ from .._compare import LIKELY_SAME_MAX_DISTANCE
 from .._errors import InvalidRequest
 from .._hashvalue import Hash
 from .._profiles import resolve_profile
-from ._common import FAST, hash_source, settings_of
-from ._envelope import SearchEnvelope, error_responses, ok_response
+from ._common import OPTION_PROPERTIES, PROFILE_SCHEMA, hash_source, option_parameters, settings_of
+from ._docs import SEED_HASHES, answer, error_responses
+from ._envelope import SearchEnvelope, ok_response
 from ._inputs import Options, RequestInputs, read_inputs
 
 if TYPE_CHECKING:
@@ -24,44 +25,96 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["Search"])
 MESSAGE = "Indexed images near the query"
-ERRORS = error_responses(400, 401, 413, 415, 429, 500, 502, 504)
 ALGORITHMS = ("ahash", "dhash", "phash")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
 
+#: The search options, as the docs show them (the route reads them with ``_whole``).
+OPTIONS: dict[str, dict[str, Any]] = {
+    "algorithm": {
+        "type": "string",
+        "enum": list(ALGORITHMS),
+        "default": "phash",
+        "description": "the algorithm whose hashes are searched",
+    },
+    "max_distance": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 16,
+        "description": "largest Hamming distance (default: the algorithm's likely-same limit)",
+    },
+    "limit": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_LIMIT,
+        "default": DEFAULT_LIMIT,
+        "description": "at most this many matches",
+    },
+    "profile": PROFILE_SCHEMA | {"description": "the profile the index was built with"},
+    "fast": OPTION_PROPERTIES["fast"],
+}
+
+EXAMPLE = {
+    "query": {
+        "algorithm": "phash",
+        "hash": SEED_HASHES["phash"],
+        "max_distance": LIKELY_SAME_MAX_DISTANCE["phash"],
+        "limit": DEFAULT_LIMIT,
+        "profile": "jimp",
+    },
+    "matches": [
+        {
+            "bucket": "imghash-images-123456789012",
+            "key": "images/holiday photos/DSCN0010.jpg",
+            "distance": 0,
+            "hashes": SEED_HASHES,
+            "width": 640,
+            "height": 480,
+        }
+    ],
+    "count": 1,
+    "indexed": 37,
+}
+RESPONSES = {
+    **answer(EXAMPLE, MESSAGE),
+    **error_responses(400, 401, 413, 415, 429, 500, 502, 503, 504),
+}
+
 POST_BODY = {
+    "parameters": option_parameters(defaults=False, properties=OPTIONS),
     "requestBody": {
-        "description": "The query image as a raw body, multipart field `image`, or JSON "
-        '`{"url" | "image" | "hash", "algorithm", "max_distance", "limit"}`.',
+        "description": "The query image as a raw body, multipart field `image` (or `file`), or "
+        'JSON `{"url" | "image" | "hash", "algorithm", "max_distance", "limit"}`. The options '
+        "may also be given in the query, which wins over the body.",
         "required": True,
         "content": {
-            "image/*": {"schema": {"type": "string", "format": "binary"}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
                     "properties": {
                         "image": {"type": "string", "format": "binary"},
-                        "algorithm": {"type": "string"},
-                        "max_distance": {"type": "integer"},
-                        "limit": {"type": "integer"},
+                        **OPTIONS,
+                        # Left empty, not filled with Swagger's sample (the maximum).
+                        "max_distance": OPTIONS["max_distance"] | {"example": ""},
                     },
+                    "required": ["image"],
                 }
             },
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
             "application/json": {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "url": {"type": "string"},
-                        "image": {"type": "string"},
-                        "hash": {"type": "string"},
-                        "algorithm": {"type": "string"},
-                        "max_distance": {"type": "integer"},
-                        "limit": {"type": "integer"},
+                        "url": {"type": "string", "description": "query image URL"},
+                        "image": {"type": "string", "description": "query image in base64"},
+                        "hash": {"type": "string", "description": "a 16-digit hex hash"},
+                        **OPTIONS,
                     },
-                }
+                },
+                "example": {"hash": SEED_HASHES["phash"], "algorithm": "phash"},
             },
         },
-    }
+    },
 }
 
 
@@ -77,11 +130,12 @@ def _whole(inputs: RequestInputs, name: str, default: int, low: int, high: int) 
 def _service(request: Request) -> SearchService:
     service = getattr(request.app.state, "search", None)
     if service is None:  # built on first use: the store may be a file or a table
+        # Read-only: a missing index file is the 503 index_not_found, never a new empty one.
         from ..index import SearchService, store_from_settings
 
         settings = settings_of(request)
         service = request.app.state.search = SearchService(
-            store_from_settings(settings), ttl=settings.index_ttl
+            store_from_settings(settings, read_only=True), ttl=settings.index_ttl
         )
     return service
 
@@ -137,24 +191,16 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
 @router.get(
     "/v1/search",
     summary="Find indexed images near an image or a hash",
+    description="Give exactly one of `url`, `image` and `hash`: one of them is required.",
     response_model=SearchEnvelope,
-    responses=ERRORS,
+    responses=RESPONSES,
+    openapi_extra={"parameters": option_parameters(defaults=True, properties=OPTIONS)},
 )
 async def get_search(
     request: Request,
     url: str | None = Query(None, description="query image URL"),
     image: str | None = Query(None, description="query image in base64"),
     hash: str | None = Query(None, description="a 16-digit hex hash instead of an image"),
-    algorithm: str | None = Query(None, description="ahash, dhash or phash (default)"),
-    max_distance: int | None = Query(
-        None,
-        ge=0,
-        le=16,
-        description="largest Hamming distance (default: the algorithm's likely-same limit)",
-    ),
-    limit: int | None = Query(None, ge=1, le=MAX_LIMIT, description="at most this many"),
-    profile: str | None = Query(None, description="the profile the index was built with"),
-    fast: bool = Query(False, description=FAST),
 ) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))
 
@@ -163,15 +209,8 @@ async def get_search(
     "/v1/search",
     summary="Find indexed images near an uploaded image",
     response_model=SearchEnvelope,
-    responses=ERRORS,
+    responses=RESPONSES,
     openapi_extra=POST_BODY,
 )
-async def post_search(
-    request: Request,
-    algorithm: str | None = Query(None, description="ahash, dhash or phash (default)"),
-    max_distance: int | None = Query(None, ge=0, le=16, description="largest distance"),
-    limit: int | None = Query(None, ge=1, le=MAX_LIMIT, description="at most this many"),
-    profile: str | None = Query(None, description="the profile the index was built with"),
-    fast: bool = Query(False, description=FAST),
-) -> JSONResponse:
+async def post_search(request: Request) -> JSONResponse:
     return await _answer(request, await read_inputs(request, settings_of(request)))

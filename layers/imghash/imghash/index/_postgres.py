@@ -1,0 +1,383 @@
+"""The PostgreSQL store: records, and exact Hamming search in plain SQL (DESIGN §8).
+
+The same named statements run through psycopg (any PostgreSQL >= 14: local, RDS,
+pgserver in tests) and through the RDS Data API (Aurora, no VPC); each statement is
+one round trip and one transaction, so neither transport needs a session.
+
+Search is multi-index hashing (Norouzi, Punjani and Fleet, CVPR 2012), as
+:mod:`._search` does it in memory: each 64-bit hash is cut into m substrings, stored
+as generated integer columns ``s1..sm`` of ``hashes64``, each with a B-tree index
+``(space, sN) INCLUDE (hash, id)``. A hash within distance k of the query has, by
+the pigeonhole principle, some substring within ``k // m`` bits of the query's, so
+the union of m index-only probes (``sN = ANY(every value that close)``) holds every
+true match; each candidate is verified with ``bit_count(hash # q) <= k``. Nothing is
+approximate and no extension is needed. The tables, and how a 256-bit hash (PDQ) joins
+them, are in ``_pgschema``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from .._errors import IndexMissing, InvalidRequest
+from .._hashvalue import Hash
+from .._settings import SUBSTRINGS, Settings
+from ._pgschema import BITS, DEFAULT_SUBSTRINGS, Layout, rebuild_sql, schema_sql
+from ._record import IndexRecord
+from ._search import check_query
+
+__all__ = ["Executor", "PostgresStore", "Result", "is_database_url", "masked", "search_sql"]
+
+#: Parameters are written ``:name`` in every statement (the Data API's form).
+Param = str | int | bool | None
+
+
+def is_database_url(location: str) -> bool:
+    """Whether an index location names a PostgreSQL database rather than a SQLite file."""
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def masked(url: str) -> str:
+    """A database URL fit for messages and logs: the password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a statement gave: its rows, and how many rows it changed."""
+
+    rows: list[tuple[Any, ...]]
+    count: int
+
+
+class Executor(Protocol):
+    """Runs one statement (``:name`` parameters) as one transaction: psycopg or the Data API."""
+
+    def run(self, sql: str, params: Mapping[str, Param] | None = None) -> Result:
+        """Execute ``sql`` and return its rows."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+# --- the statements -----------------------------------------------------------------
+
+_RECORD_COLUMNS = (
+    "bucket",
+    "key",
+    "version",
+    "sequencer",
+    "size",
+    "profile",
+    "indexed_at",
+    "format",
+    "width",
+    "height",
+    "low_information",
+    "error",
+    "error_message",
+)
+_SELECT_RECORD = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
+
+
+def _hashes_of(alias: str) -> str:
+    """A record's hashes as 'name=hex,...': one text value over either transport."""
+    return f"""(SELECT string_agg(s.algorithm || '=' || lpad(to_hex(h.hash), 16, '0'), ','
+         ORDER BY s.algorithm)
+    FROM hashes64 h JOIN hash_spaces s ON s.id = h.space WHERE h.id = {alias}.id) AS hashes"""
+
+
+# The write rule of every store (see _store.supersedes), then the record's hashes:
+# stale spaces removed, the others written, all in the record's one transaction.
+PUT = f"""
+WITH upserted AS (
+    INSERT INTO records AS r ({", ".join(_RECORD_COLUMNS)})
+    VALUES (:bucket, :key, :version, :sequencer, CAST(:size AS bigint), :profile, :indexed_at,
+            :format, CAST(:width AS integer), CAST(:height AS integer), :low_information,
+            :error, :error_message)
+    ON CONFLICT (bucket, key) DO UPDATE SET
+        {", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS[2:])}
+    WHERE excluded.sequencer > r.sequencer
+       OR (excluded.sequencer = r.sequencer
+           AND (excluded.version <> r.version OR excluded.profile <> r.profile))
+    RETURNING r.id, r.profile
+), given AS (
+    SELECT split_part(item, '=', 1) AS algorithm,
+           CAST(CAST('x' || split_part(item, '=', 2) AS bit(64)) AS bigint) AS hash
+    FROM unnest(string_to_array(:hashes, ',')) AS item
+), fresh AS (
+    SELECT u.id, s.id AS space, g.hash
+    FROM upserted u
+    JOIN hash_spaces s ON s.profile = u.profile AND s.bits = 64
+    JOIN given g ON g.algorithm = s.algorithm
+), cleared AS (
+    DELETE FROM hashes64 h USING upserted u
+    WHERE h.id = u.id AND h.space NOT IN (SELECT space FROM fresh)
+), written AS (
+    INSERT INTO hashes64 (id, space, hash) SELECT id, space, hash FROM fresh
+    ON CONFLICT (id, space) DO UPDATE SET hash = excluded.hash
+)
+SELECT count(*) FROM upserted
+"""
+
+# A delete older than the stored write changes nothing; the hashes go with the record.
+DELETE = """
+DELETE FROM records
+WHERE bucket = :bucket AND key = :key AND (:sequencer = '' OR sequencer <= :sequencer)
+"""
+
+GET = f"""
+SELECT {_SELECT_RECORD}, {_hashes_of("r")}
+FROM records r WHERE r.bucket = :bucket AND r.key = :key
+"""
+
+# Keyset pages: bounded answers (the Data API returns at most 1 MB) and no OFFSET.
+SCAN_PAGE = f"""
+SELECT r.id, {_SELECT_RECORD}, {_hashes_of("r")}
+FROM records r WHERE r.id > CAST(:after AS bigint) ORDER BY r.id LIMIT CAST(:page AS integer)
+"""
+
+GENERATION = "SELECT CAST(coalesce(sum(changes), 0) AS bigint) FROM profile_counts"
+
+LAYOUT = "SELECT substrings FROM index_layout WHERE hash_table = :table"
+
+# Whether the schema was made (the last table the schema makes), without failing if not.
+SCHEMA_EXISTS = "SELECT to_regclass('profile_counts') IS NOT NULL"
+
+
+def search_sql(layout: Layout) -> str:
+    """Every hash of a space within ``:k`` of ``:q``, nearest first, ties by bucket and
+    key in code-point order (``COLLATE "C"``, as Python orders strings), at most
+    ``:limit`` (NULL: all); and, always in the first row, the profile's hashed count."""
+    distance = "bit_count(CAST(h.hash # CAST(:q AS bigint) AS bit(64)))"
+    branches = "\n    UNION\n".join(
+        f"""    SELECT h.id, {distance} AS distance FROM {layout.table} h
+    WHERE h.space = (SELECT id FROM wanted) AND h.s{part + 1} = ANY(CAST(:p{part + 1} AS integer[]))
+      AND {distance} <= CAST(:k AS integer)"""
+        for part in range(layout.substrings)
+    )
+    order = 'f.distance, f.bucket COLLATE "C", f.key COLLATE "C"'
+    return f"""
+WITH wanted AS (
+    SELECT id FROM hash_spaces
+    WHERE profile = :profile AND algorithm = :algorithm AND bits = {layout.bits}
+), hits AS (
+{branches}
+), found AS (
+    SELECT hits.distance, r.id, {_SELECT_RECORD}
+    FROM hits JOIN records r ON r.id = hits.id
+    ORDER BY hits.distance, r.bucket COLLATE "C", r.key COLLATE "C"
+    LIMIT CAST(:limit AS bigint)
+)
+SELECT c.total, f.distance, {", ".join(f"f.{c}" for c in _RECORD_COLUMNS)},
+       {_hashes_of("f")}
+FROM (SELECT coalesce((SELECT hashed FROM profile_counts WHERE profile = :profile), 0)
+      AS total) c
+LEFT JOIN found f ON true
+ORDER BY {order}
+"""
+
+
+# --- the store ----------------------------------------------------------------------
+
+
+class PostgresStore:
+    """Index records in PostgreSQL, searched in SQL. The schema is made on first use.
+
+    ``executor`` carries the statements: :class:`._pgwire.Psycopg` (a pool, or in a
+    Lambda one connection kept across invocations) or :class:`._rdsdata.DataApi`.
+    ``substrings`` is the wanted m (None: whatever the database holds).
+    """
+
+    #: Records a scan reads per statement.
+    SCAN_PAGE = 500
+
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        substrings: int | None = None,
+        location: str = "",
+        manage_schema: bool = True,
+    ) -> None:
+        if substrings is not None and substrings not in SUBSTRINGS:
+            raise InvalidRequest(
+                f"substrings={substrings} is outside {SUBSTRINGS.start}..{SUBSTRINGS.stop - 1}"
+            )
+        self.executor = executor
+        self.wanted = substrings
+        self.location = location
+        #: Make the schema on first use; off where the database user may not (the stack's
+        #: functions, whose schema is made at deploy time: see ``_setup``).
+        self.manage_schema = manage_schema
+        self._layout: Layout | None = None
+        self._search_sql = ""
+
+    @classmethod
+    def connect(
+        cls, url: str, settings: Settings | None = None, *, read_only: bool = False
+    ) -> PostgresStore:
+        """A store on the database at ``url`` through psycopg; ``read_only`` (searching)
+        makes no schema and raises :class:`~imghash.IndexMissing` when there is none."""
+        from ._pgwire import Psycopg
+
+        settings = settings or Settings()
+        executor = Psycopg(url, pool_size=settings.database_pool, reuse_one=settings.in_lambda)
+        return cls(
+            executor,
+            substrings=settings.database_substrings,
+            location=masked(url),
+            manage_schema=not read_only,
+        )
+
+    @classmethod
+    def data_api(
+        cls, settings: Settings, client: Any = None, *, manage_schema: bool = False
+    ) -> PostgresStore:
+        """A store on an Aurora cluster through the RDS Data API (settings ``IMGHASH_AURORA_*``),
+        whose schema is made at deploy time unless ``manage_schema``."""
+        from ._rdsdata import DataApi
+
+        executor = DataApi(
+            settings.aurora_cluster_arn,
+            settings.aurora_secret_arn,
+            settings.aurora_database,
+            client=client,
+        )
+        return cls(
+            executor,
+            substrings=settings.database_substrings,
+            location=f"{settings.aurora_cluster_arn}/{settings.aurora_database}",
+            manage_schema=manage_schema,
+        )
+
+    def close(self) -> None:
+        self.executor.close()
+
+    @property
+    def layout(self) -> Layout:
+        """The database's layout, read once (the schema made first, when this store may)."""
+        if self._layout is None:
+            if self.manage_schema:
+                self.setup()
+            elif not self.executor.run(SCHEMA_EXISTS).rows[0][0]:
+                raise IndexMissing(
+                    f"there is no index at {self.location} yet: `imghash index --db URL` "
+                    "makes one (in AWS, the stack's IndexSchema resource at deploy time)"
+                )
+            held = self.executor.run(LAYOUT, {"table": "hashes64"}).rows[0][0]
+            if self.wanted is not None and held != self.wanted:
+                raise InvalidRequest(
+                    f"the index at {self.location} cuts hashes into {held} substrings, not "
+                    f"{self.wanted} (IMGHASH_DATABASE_SUBSTRINGS): run `imghash rebuild "
+                    f"--substrings {self.wanted}` to change it, or unset the setting"
+                )
+            self._layout = Layout("hashes64", BITS, int(held))
+            self._search_sql = search_sql(self._layout)
+        return self._layout
+
+    def setup(self) -> None:
+        """Make whatever of the schema is missing (idempotent; new algorithms' spaces too)."""
+        self.executor.run(schema_sql(Layout("hashes64", BITS, self.wanted or DEFAULT_SUBSTRINGS)))
+
+    def _run(self, sql: str, params: Mapping[str, Param] | None = None) -> Result:
+        _ = self.layout  # the schema exists before any statement uses it
+        return self.executor.run(sql, params)
+
+    def rebuild(self, substrings: int) -> Layout:
+        """Re-cut every hash into ``substrings`` pieces (a migration of m); returns the layout."""
+        if substrings not in SUBSTRINGS:
+            raise InvalidRequest(
+                f"substrings={substrings} is outside {SUBSTRINGS.start}..{SUBSTRINGS.stop - 1}"
+            )
+        self.wanted = None  # whatever the database holds now is about to change
+        if self.layout.substrings != substrings:
+            self.executor.run(rebuild_sql(Layout("hashes64", BITS, substrings)))
+        self.wanted, self._layout = substrings, None
+        return self.layout
+
+    def put(self, record: IndexRecord) -> bool:
+        hashes = ",".join(
+            f"{name}={value.hex()}"
+            for name, value in sorted(record.hashes.items())
+            if len(value) == BITS  # the width in bits (PDQ hashes are 256)
+        )
+        params: dict[str, Param] = {c: getattr(record, c) for c in _RECORD_COLUMNS}
+        params["hashes"] = hashes
+        return int(self._run(PUT, params).rows[0][0]) > 0
+
+    def delete(self, bucket: str, key: str, sequencer: str = "") -> bool:
+        params = {"bucket": bucket, "key": key, "sequencer": sequencer}
+        return self._run(DELETE, params).count > 0
+
+    def get(self, bucket: str, key: str) -> IndexRecord | None:
+        rows = self._run(GET, {"bucket": bucket, "key": key}).rows
+        return _record(rows[0]) if rows else None
+
+    def scan(self) -> Iterator[IndexRecord]:
+        after = 0
+        while True:
+            rows = self._run(SCAN_PAGE, {"after": after, "page": self.SCAN_PAGE}).rows
+            for row in rows:
+                yield _record(row[1:])
+            if len(rows) < self.SCAN_PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def generation(self) -> str | None:
+        return str(self._run(GENERATION).rows[0][0])
+
+    def search(
+        self, query: Hash, *, algorithm: str, max_distance: int, limit: int | None, profile: str
+    ) -> tuple[list[tuple[IndexRecord, int]], int]:
+        """Every record of ``profile`` within ``max_distance`` on ``algorithm``, nearest first
+        (ties by bucket and key), at most ``limit``; and how many records the profile holds."""
+        check_query(max_distance, limit)
+        layout = self.layout
+        params: dict[str, Param] = {
+            "profile": profile,
+            "algorithm": algorithm,
+            "q": query.signed,
+            "k": max_distance,
+            "limit": limit,
+        }
+        for part, probes in enumerate(layout.probes(query.value, max_distance)):
+            params[f"p{part + 1}"] = probes
+        rows = self.executor.run(self._search_sql, params).rows
+        total = int(rows[0][0])
+        found = [(_record(row[2:]), int(row[1])) for row in rows if row[1] is not None]
+        return found, total
+
+
+def _record(row: Sequence[Any]) -> IndexRecord:
+    """A record from its columns (in ``_RECORD_COLUMNS`` order) and its 'name=hex' hashes."""
+    fields = dict(zip(_RECORD_COLUMNS, row, strict=False))
+    text = row[len(_RECORD_COLUMNS)]
+    hashes = {}
+    for item in (text or "").split(","):
+        if item:
+            name, value = item.split("=")
+            hashes[name] = Hash.from_hex(value)
+    return IndexRecord(
+        bucket=fields["bucket"],
+        key=fields["key"],
+        version=fields["version"],
+        size=int(fields["size"]),
+        profile=fields["profile"],
+        indexed_at=fields["indexed_at"],
+        sequencer=fields["sequencer"],
+        format=fields["format"],
+        width=fields["width"],
+        height=fields["height"],
+        hashes=hashes,
+        low_information=bool(fields["low_information"]),
+        error=fields["error"],
+        error_message=fields["error_message"],
+    )

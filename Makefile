@@ -58,8 +58,9 @@ serve: $(SERVE_STAMP)  ## run the API locally on HOST:PORT (default 127.0.0.1:30
 test: setup  ## run the whole test suite (SAM checks included)
 	IMGHASH_SAM=$(abspath $(SAM_VENV)/bin/sam) SAM_CLI_TELEMETRY=0 $(BIN)/python -m pytest
 
-test-full: setup  ## the long campaigns make test samples: every generated pattern, exact arithmetic
-	IMGHASH_FULL=1 $(BIN)/python -m pytest tests/unit/test_unstable.py tests/corpus/test_imagehash_parity.py
+test-full: setup  ## what make test samples, in full: every pattern, exact arithmetic, all of it under arm64
+	IMGHASH_FULL=1 $(BIN)/python -m pytest tests/unit/test_unstable.py tests/corpus/test_imagehash_parity.py \
+		tests/cross_cpu
 
 lint: $(STAMP)  ## ruff, and mypy --strict on the package
 	$(BIN)/ruff check .

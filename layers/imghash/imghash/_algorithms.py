@@ -30,15 +30,21 @@ class Computed:
     """
 
     hash: Hash
-    #: How many bits rounding noise decided (``_bits.unstable_bits``); None for an
-    #: algorithm whose bits are exact comparisons of integers (aHash, dHash).
-    unstable_bits: int | None = None
+    #: The bits rounding noise decided, as a mask in the hash's bit order
+    #: (``_bits.unstable_bits``); None for an algorithm whose bits are exact
+    #: comparisons of integers (aHash, dHash).
+    unstable: Hash | None = None
     #: How much structure the image has for this algorithm, 0 to 100 (PDQ's quality
     #: score); None for an algorithm without one.
     quality: int | None = None
     #: When asked for: the image's hash turned by each of ``_dihedral.DIHEDRAL``, with
     #: its own signals (entry 0 is this one); None otherwise.
     dihedral: tuple[Computed, ...] | None = None
+
+    @property
+    def unstable_bits(self) -> int | None:
+        """How many bits rounding noise decided (None: it cannot decide any)."""
+        return None if self.unstable is None else self.unstable.value.bit_count()
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def perceptual_hash(thumb: Thumb, profile: str, *, dihedral: bool = False) -> Co
     if not dihedral:
         return plain
     turned = tuple(_phash_of(b, profile) for b in dct_dihedral(block, first_frequency=0))
-    return Computed(plain.hash, plain.unstable_bits, dihedral=turned)
+    return Computed(plain.hash, plain.unstable, dihedral=turned)
 
 
 def _phash_of(block: npt.NDArray[np.float64], profile: str) -> Computed:
@@ -106,4 +106,6 @@ def _phash_of(block: npt.NDArray[np.float64], profile: str) -> Computed:
     # The DC term is the sum of the pixels (times 4 in scipy's scaling): every other
     # coefficient's magnitude, and its rounding error, is bounded in proportion to it.
     noisy = unstable_bits(considered, float(np.abs(flat).max()))
-    return Computed(_pack(bits), int(noisy.sum()))
+    if profile != "imagehash":
+        noisy = np.concatenate([[False], noisy])  # the DC bit is always 0
+    return Computed(_pack(bits), _pack(noisy))

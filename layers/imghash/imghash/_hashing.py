@@ -49,10 +49,11 @@ class HashResult:
     #: True for a flat or near-flat image: no algorithm's bits mean anything. Judged on
     #: the grey thumbnails, so only when an algorithm that reads them was asked for.
     flat: bool = False
-    #: For each computed algorithm whose bits rounding noise can decide (pHash): how
-    #: many did (see ``_bits.unstable_bits``). Such bits may differ between CPUs, and
-    #: between an image and its re-encoded copy; the comparison rule reads them.
-    unstable_bits: Mapping[str, int] = field(default_factory=dict)
+    #: For each computed algorithm whose bits rounding noise can decide (pHash): the
+    #: bits it did decide, as a mask in the hash's bit order (see ``_bits.unstable_bits``).
+    #: Such bits may differ between CPUs, and between an image and its re-encoded copy;
+    #: the comparison rule reads their count (``unstable_bits``).
+    unstable: Mapping[str, Hash] = field(default_factory=dict)
     #: For each computed algorithm with a quality score (PDQ): the score, 0 to 100.
     quality: Mapping[str, int] = field(default_factory=dict)
     #: When asked for (``dihedral=True``), for each computed algorithm that supports it
@@ -64,6 +65,11 @@ class HashResult:
     def hex(self) -> dict[str, str]:
         """``{"ahash": "fcff...", ...}`` for the algorithms that were computed."""
         return {name: value.hex() for name, value in self.hashes.items()}
+
+    @property
+    def unstable_bits(self) -> dict[str, int]:
+        """How many bits rounding noise decided, by algorithm; the comparison rule reads it."""
+        return {name: mask.value.bit_count() for name, mask in self.unstable.items()}
 
     def signals(self) -> dict[str, object]:
         """The signals that say something, as outputs show them beside the hashes.
@@ -154,14 +160,12 @@ def hash_image(
         fast=fast and isinstance(got, bytes) and frame.format == "jpeg",
         low_information=flat or noise or any(q < MIN_QUALITY for q in quality.values()),
         flat=flat,
-        unstable_bits={
-            name: c.unstable_bits for name, c in computed.items() if c.unstable_bits is not None
-        },
+        unstable={name: c.unstable for name, c in computed.items() if c.unstable is not None},
         quality=quality,
         dihedral={name: tuple(c.hash for c in cs) for name, cs in turned.items()},
         dihedral_unstable_bits={
             name: tuple(c.unstable_bits or 0 for c in cs)
             for name, cs in turned.items()
-            if cs[0].unstable_bits is not None
+            if cs[0].unstable is not None
         },
     )

@@ -7,6 +7,7 @@ README: the hashes are equal bit for bit, checked here on every image timed.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -14,8 +15,9 @@ import numpy as np
 import pdqhash
 from common import interleaved_medians, table
 from PIL import Image
-from speed import _peak_mb
+from speed import _interleaved, _peak_mb
 
+import imghash
 from imghash._pdq import pdq_dihedral, pdq_hash
 
 ROUNDS = 5
@@ -98,7 +100,70 @@ def run(corpus: Path) -> dict[str, object]:
     print(f"\n### PDQ peak memory added by hashing the decoded 12 MP photo ({twelve.name})\n")
     print(table(["contender", "peak MB added"], [[n, f"{mb:.0f}"] for n, mb in peaks.items()]))
     ratios = {label: t[0] / t[1] for label, t in totals.items()}
-    return {"time_ratio": ratios, "identical": f"{agree}/{count}", "peak_mb": peaks}
+    inside = run_pipeline(corpus)
+    return {
+        "time_ratio": ratios,
+        "identical": f"{agree}/{count}",
+        "peak_mb": peaks,
+        "pipeline": inside,
+    }
+
+
+#: What a caller asks of hash_image, from the bytes; and the reference with Pillow's decode.
+PIPELINE = {
+    "aHash, dHash, pHash": {"algorithms": "all"},
+    "the three + PDQ": {"algorithms": "all,pdq"},
+    "PDQ alone": {"algorithms": "pdq"},
+    "the three, fast": {"algorithms": "all", "fast": True},
+    "the three + PDQ, fast": {"algorithms": "all,pdq", "fast": True},
+    "PDQ alone, fast": {"algorithms": "pdq", "fast": True},
+}
+
+
+def _decode_and_pdqhash(data: bytes) -> object:
+    with Image.open(io.BytesIO(data)) as image:
+        return pdqhash.compute(np.asarray(image.convert("RGB")))
+
+
+def run_pipeline(corpus: Path) -> dict[str, float]:
+    """PDQ inside hash_image, from the bytes of the six large photos: what it adds to the
+    seed's three when asked with them (the decode and the EXIF turn are shared)."""
+    photos = [p.read_bytes() for p in sorted((corpus / "photos").glob("large_*.jpg"))]
+    contenders = {
+        label: lambda options=options: [imghash.hash_image(d, **options) for d in photos]
+        for label, options in PIPELINE.items()
+    }
+    contenders["Pillow decode + pdqhash (C++)"] = lambda: [_decode_and_pdqhash(d) for d in photos]
+    wall, cpu = _interleaved(contenders, ROUNDS)
+    three = cpu["aHash, dHash, pHash"]
+    rows = [
+        [
+            label,
+            f"{wall[label] * 1000:.0f} ms",
+            f"{cpu[label] * 1000:.0f} ms",
+            f"{cpu[label] / three:.2f}",
+        ]
+        for label in contenders
+    ]
+    print(
+        f"\n### PDQ inside hash_image: the six large photos from their bytes, median of {ROUNDS} "
+        "interleaved runs\n"
+    )
+    print(table(["asked for", "wall", "CPU", "CPU time / the three's"], rows))
+    twelve = corpus / "photos" / "large_4032x3024.jpg"
+    load = "import imghash\ndata = open(sys.argv[1], 'rb').read()"
+    peaks = {
+        label: _peak_mb(
+            twelve, load, f"imghash.hash_image(data, algorithms={options['algorithms']!r})"
+        )
+        for label, options in PIPELINE.items()
+        if "fast" not in options
+    }
+    print(
+        f"\nPeak memory added, from the bytes of {twelve.name} (fresh process): "
+        + ", ".join(f"{label} {mb:.0f} MB" for label, mb in peaks.items())
+    )
+    return {label: cpu[label] / three for label in contenders}
 
 
 def _row(label: str, ours: float, theirs: float, d_ours: float, d_theirs: float) -> list[str]:

@@ -47,6 +47,9 @@ class Algorithm:
     summary: str
     #: Name of the function in ``_bits`` that sets the bits.
     function: str
+    #: The hash's width in bits (``len`` of its :class:`Hash`): 64, or 256 for PDQ. The
+    #: index stores and searches each algorithm's hashes by it.
+    bits: int = 64
 
     def compute(self, thumb: npt.NDArray[np.uint8], profile: str) -> Computed:
         """The hash of a ``width`` x ``height`` grey thumbnail made by ``profile``."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
-from .._hashvalue import Hash
+from .._hashvalue import DEFAULT_WIDTH, Hash
 from ._record import IndexRecord
 
 __all__ = ["TABLE_KEY", "DynamoStore"]
@@ -17,7 +17,6 @@ TABLE_KEY: dict[str, Any] = {
     "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
 }
 
-_ALGORITHMS = ("ahash", "dhash", "phash")
 # The write rule of every store (see _store.supersedes).
 _NEWER = (
     "attribute_not_exists(id) OR sequencer < :s "
@@ -69,8 +68,11 @@ class DynamoStore:
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         for name, value in record.hashes.items():
-            item[name] = {"N": str(value.signed)}
+            if len(value) == DEFAULT_WIDTH:  # 256 bits (PDQ) is no DynamoDB number (38 digits)
+                item[name] = {"N": str(value.signed)}
             item[f"{name}_hex"] = {"S": value.hex()}
+        for name, score in record.quality.items():
+            item[f"{name}_quality"] = {"N": str(score)}
         try:
             self.client.put_item(
                 TableName=self.table,
@@ -123,6 +125,14 @@ def _record(item: dict[str, dict[str, Any]]) -> IndexRecord:
     def number(name: str) -> int | None:
         return int(item[name]["N"]) if name in item else None
 
+    # Each hash has its hex form, and a 64-bit one its signed form too, which it is read
+    # from as it always was.
+    hashes = {}
+    for attribute, value in item.items():
+        if attribute.endswith("_hex"):
+            name = attribute.removesuffix("_hex")
+            signed = number(name)
+            hashes[name] = Hash.from_hex(value["S"]) if signed is None else Hash.from_signed(signed)
     return IndexRecord(
         bucket=item["bucket"]["S"],
         key=item["key"]["S"],
@@ -134,7 +144,12 @@ def _record(item: dict[str, dict[str, Any]]) -> IndexRecord:
         format=text("format"),
         width=number("width"),
         height=number("height"),
-        hashes={n: Hash.from_signed(int(item[n]["N"])) for n in _ALGORITHMS if n in item},
+        hashes=hashes,
+        quality={
+            name.removesuffix("_quality"): int(value["N"])
+            for name, value in item.items()
+            if name.endswith("_quality")
+        },
         low_information=bool(item.get("low_information", {}).get("BOOL", False)),
         error=text("error"),
         error_message=text("error_message"),

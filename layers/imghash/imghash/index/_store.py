@@ -3,7 +3,7 @@ PostgreSQL (any server, Aurora); the last also searches."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from .._hashvalue import Hash
@@ -36,10 +36,18 @@ class SearchingStore(Protocol):
     """A store that searches itself (SQL), so that no snapshot of it is held in memory."""
 
     def search(
-        self, query: Hash, *, algorithm: str, max_distance: int, limit: int | None, profile: str
-    ) -> tuple[list[tuple[IndexRecord, int]], int]:
-        """Records of ``profile`` within ``max_distance``, nearest first, ties by bucket and
-        key; at most ``limit``; and how many hashed records the profile holds."""
+        self,
+        queries: Sequence[Hash],
+        *,
+        algorithm: str,
+        max_distance: int,
+        limit: int | None,
+        profile: str,
+    ) -> tuple[list[tuple[IndexRecord, int, int]], int]:
+        """``(record, distance, which)`` of each record of ``profile`` within ``max_distance``
+        of some query, at its nearest (``queries[which]``, the first of equally near ones),
+        nearest first, ties by bucket and key; at most ``limit``; and how many hashed
+        records the profile holds. The queries are distinct and of the algorithm's width."""
 
 
 def supersedes(new: IndexRecord, old: IndexRecord | None) -> bool:

@@ -175,7 +175,8 @@ def test_large_pdq_index_uses_tables_and_stays_exact() -> None:
     # As an array: n rows of four 64-bit words, most significant first.
     rows = [[(v >> s) & (2**64 - 1) for s in (192, 128, 64, 0)] for v in values]
     index = HashIndex(np.array(rows, dtype=np.uint64), width=256)
-    assert index._tables is not None and index._tables.parts == 16
+    assert index._tables is not None
+    assert index._tables.parts == 16
     assert index._tables.candidate_count(query, 1) * 4 < len(index)  # the tables answer
     assert index.search(query, 31) == oracle(values, query, 31)
 

@@ -141,7 +141,9 @@ def turned(seed: int, width: int, algorithm: str, k: int) -> list[IndexRecord]:
                 value = near(rng, target, n, width)
                 key = f"{KEYS[(n + i) % len(KEYS)]}/{n}/{i}"
                 hashes = {algorithm: Hash(value, width)}
-                records.append(IndexRecord(["b1", "b2"][n % 2], key, "v1", 1, "jimp", hashes=hashes))
+                records.append(
+                    IndexRecord(["b1", "b2"][n % 2], key, "v1", 1, "jimp", hashes=hashes)
+                )
     return records
 
 
@@ -165,7 +167,9 @@ def test_planted_neighbours_every_radius(store: Store) -> None:
             assert [(r.bucket, r.key, d) for r, d, _ in in_memory] == expected
         for limit in (1, 5, 40):
             k = width // 4 - 4
-            assert answers(service, q, k, limit, algorithm) == oracle(records, q, k, limit, algorithm)
+            assert answers(service, q, k, limit, algorithm) == oracle(
+                records, q, k, limit, algorithm
+            )
         opposite = q ^ (2**width - 1)
         k = width // 4
         assert answers(service, opposite, k, None, algorithm) == oracle(

@@ -96,10 +96,14 @@ class Layout:
 
     def hex_sql(self, column: str) -> str:
         """The hash in ``column`` as lowercase hex digits (to_hex of 64-bit pieces)."""
-        pieces = [column] if self.bits == BITS else [
-            f"CAST(substring({column} from {start} for 64) AS bigint)"
-            for start in range(1, self.bits, 64)
-        ]
+        pieces = (
+            [column]
+            if self.bits == BITS
+            else [
+                f"CAST(substring({column} from {start} for 64) AS bigint)"
+                for start in range(1, self.bits, 64)
+            ]
+        )
         return " || ".join(f"lpad(to_hex({piece}), 16, '0')" for piece in pieces)
 
     def query_sql(self, name: str) -> str:

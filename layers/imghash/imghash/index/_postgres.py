@@ -341,8 +341,7 @@ class PostgresStore:
 
     def put(self, record: IndexRecord) -> bool:
         hashes = ",".join(
-            f"{name}={value.hex()}"
-            + (f"={record.quality[name]}" if name in record.quality else "")
+            f"{name}={value.hex()}" + (f"={record.quality[name]}" if name in record.quality else "")
             for name, value in sorted(record.hashes.items())
         )
         params: dict[str, Param] = {c: getattr(record, c) for c in _RECORD_COLUMNS}

@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
+#: Rows of wide hashes a scan reads at a time: their query tile stays in the CPU's cache.
+_WIDE_CHUNK = 1 << 16
 _WORD = 64
 _PART_BITS = 16
 _PARTS_PER_WORD = _WORD // _PART_BITS
@@ -99,39 +101,49 @@ def check_search(
 
 
 def _words(values: Iterable[int] | U64, width: int) -> U64:
-    """The hashes as a (width / 64, n) array: row w holds every hash's w-th 64-bit word,
-    most significant first, so that the scan reads each row contiguously.
+    """The hashes as an (n, width / 64) array: row i holds hash i's 64-bit words, most
+    significant first, so that a candidate's words are read together (one cache line).
 
     An array is given as n values (64 bits) or as n rows of width / 64 words.
     """
     count = width // _WORD
     if isinstance(values, np.ndarray):
-        array = np.asarray(values, dtype=np.uint64).reshape(-1, count)
-        return np.ascontiguousarray(array.T)
+        return np.ascontiguousarray(values, dtype=np.uint64).reshape(-1, count)
     mask = (1 << width) - 1  # signed forms (int64 from a database) wrap as they should
     if count == 1:
         flat = np.fromiter((int(v) & mask for v in values), dtype=np.uint64)
-        return flat.reshape(1, -1)
+        return flat.reshape(-1, 1)
     raw = b"".join((int(v) & mask).to_bytes(width // 8, "big") for v in values)
-    rows = np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, count)
-    return np.ascontiguousarray(rows.T)
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, count)
 
 
-def _query_words(query: int, width: int) -> U64:
+def _tiled(query: int, width: int, rows: int) -> U64:
+    """The query's words, repeated ``rows`` times when there are several (a hash of one
+    word is XORed as a scalar)."""
     count = width // _WORD
-    return np.array(
-        [(query >> (_WORD * (count - 1 - w))) & _WORD_MASK for w in range(count)], dtype=np.uint64
-    )
+    words = [(query >> (_WORD * (count - 1 - w))) & _WORD_MASK for w in range(count)]
+    return np.tile(np.array(words, dtype=np.uint64), rows if count > 1 else 1)
 
 
-def _distances(words: U64, query: U64) -> Distances:
-    """Hamming distances of the columns of ``words`` (one hash each) to ``query``'s words."""
-    found: Distances = np.bitwise_count(words[0] ^ query[0])
-    if len(query) > 1:  # up to 256: past uint8
-        found = found.astype(np.uint16)
-        for w in range(1, len(query)):
-            found += np.bitwise_count(words[w] ^ query[w])
-    return found
+#: Four per-word counts of at most 64 each, read as one uint32: a multiplication sums its
+#: bytes into the top byte; only a sum of 256 (every bit differs) wraps, to 0.
+_SUM_BYTES = np.uint32(0x01010101)
+_ALL_DIFFER = np.uint32(0x40404040)
+
+
+def _near(rows: U64, tiled: U64, k: int) -> tuple[Positions, Distances]:
+    """Which of ``rows`` (one hash each) are within ``k`` of a query whose words ``tiled``
+    repeats at least ``len(rows)`` times (the XOR runs over contiguous words), and how far."""
+    flat = rows.reshape(-1)
+    if rows.shape[1] == 1:
+        counts = np.bitwise_count(flat ^ tiled[0])  # (one word: no tile to read)
+        hits = np.flatnonzero(counts <= k)
+        return hits, counts[hits]
+    packed = np.bitwise_count(flat ^ tiled[: flat.size]).view(np.uint32)
+    found = np.right_shift(packed * _SUM_BYTES, np.uint32(24))
+    hits = np.flatnonzero(found <= k)
+    hits = hits[packed[hits] != _ALL_DIFFER]  # 256, wrapped to 0: far, not near
+    return hits, found[hits].astype(np.uint16)
 
 
 class _Tables:
@@ -139,16 +151,16 @@ class _Tables:
     offsets of each value's bucket in that order."""
 
     def __init__(self, words: U64) -> None:
-        size = words.shape[1]
-        self.parts = words.shape[0] * _PARTS_PER_WORD
-        self.width = words.shape[0] * _WORD
+        size = words.shape[0]
+        self.parts = words.shape[1] * _PARTS_PER_WORD
+        self.width = words.shape[1] * _WORD
         position_type = np.int32 if size < 2**31 else np.int64
         self.order = np.empty((self.parts, size), dtype=position_type)
         self.offsets = np.zeros((self.parts, (1 << _PART_BITS) + 1), dtype=np.int64)
         for part in range(self.parts):
             word, place = divmod(part, _PARTS_PER_WORD)
             shift = np.uint64(_WORD - _PART_BITS * (place + 1))
-            sub = ((words[word] >> shift) & np.uint64(_PART_MASK)).astype(np.uint16)
+            sub = ((words[:, word] >> shift) & np.uint64(_PART_MASK)).astype(np.uint16)
             self.order[part] = np.argsort(sub, kind="stable")
             np.cumsum(np.bincount(sub, minlength=1 << _PART_BITS), out=self.offsets[part, 1:])
 
@@ -182,7 +194,8 @@ class _Tables:
         ends = np.cumsum(lengths)
         # positions starts[i] .. starts[i] + lengths[i] of every bucket, in one gather
         index = np.arange(count, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
-        return self.order.ravel()[index].astype(np.intp)
+        found: Positions = self.order.ravel()[index].astype(np.intp)
+        return found
 
     def candidate_count(self, query: int, radius: int) -> int:
         return int(self._buckets(query, radius)[1].sum())
@@ -208,11 +221,11 @@ class HashIndex:
             raise InvalidRequest(f"a hash is 64 or 256 bits wide, not {width}")
         self.width = width
         self.words: U64 = _words(values, width)
-        size = self.words.shape[1]
+        size = len(self.words)
         self._tables = _Tables(self.words) if size and size >= mih_threshold else None
 
     def __len__(self) -> int:
-        return int(self.words.shape[1])
+        return len(self.words)
 
     def search(
         self, query: int, max_distance: int, limit: int | None = None
@@ -267,20 +280,21 @@ class HashIndex:
         if self._tables is None:
             raise ValueError("this index is scanned: it has no multi-index tables")
         candidates = self._tables.candidates(query, self._radius(k))
-        distances = _distances(self.words[:, candidates], _query_words(query, self.width))
-        keep = distances <= k
-        positions, first = np.unique(candidates[keep], return_index=True)
-        return positions, distances[keep][first]
+        rows = np.take(self.words, candidates, axis=0)
+        hits, distances = _near(rows, _tiled(query, self.width, len(rows)), k)
+        positions, first = np.unique(candidates[hits], return_index=True)
+        return positions, distances[first]
 
     def scan(self, query: int, k: int) -> tuple[Positions, Distances]:
         """Brute force, chunk by chunk: the oracle, and the path for small indexes."""
-        q = _query_words(query & ((1 << self.width) - 1), self.width)
+        words = self.words.shape[1]
+        chunk = _CHUNK if words == 1 else _WIDE_CHUNK
+        tiled = _tiled(query & ((1 << self.width) - 1), self.width, chunk)
         positions, distances = [], []
-        for start in range(0, len(self), _CHUNK):
-            d = _distances(self.words[:, start : start + _CHUNK], q)
-            hits = np.flatnonzero(d <= k)
+        for start in range(0, len(self), chunk):
+            hits, found = _near(self.words[start : start + chunk], tiled, k)
             positions.append(hits + start)
-            distances.append(d[hits])
+            distances.append(found)
         if not positions:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.uint8)
         return np.concatenate(positions).astype(np.intp), np.concatenate(distances)

@@ -69,6 +69,20 @@ def test_every_width_and_quality_round_trips(
     assert store.get("bucket", original.key) == rewritten
 
 
+def test_a_version_hashed_by_one_more_algorithm_is_rewritten(store: Store) -> None:
+    """An index made before PDQ: indexing the same version again adds its PDQ hash; a
+    writer that hashes fewer algorithms does not take it away."""
+    before = record(hashes={"phash": HASHES["phash"]}, quality={})
+    assert store.put(before)
+    assert not store.put(before)
+    after = record()  # the same version, with PDQ and every other algorithm
+    assert store.put(after)
+    assert store.get("bucket", after.key) == after
+    assert not store.put(after)
+    assert not store.put(before)  # fewer: not a write
+    assert store.get("bucket", after.key) == after
+
+
 def test_error_records_round_trip(store: Store) -> None:
     failed = IndexRecord(
         "bucket",

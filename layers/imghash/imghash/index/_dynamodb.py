@@ -20,7 +20,7 @@ TABLE_KEY: dict[str, Any] = {
 # The write rule of every store (see _store.supersedes).
 _NEWER = (
     "attribute_not_exists(id) OR sequencer < :s "
-    "OR (sequencer = :s AND (version <> :v OR profile <> :p))"
+    "OR (sequencer = :s AND (version <> :v OR profile <> :p{gains}))"
 )
 
 
@@ -73,16 +73,20 @@ class DynamoStore:
             item[f"{name}_hex"] = {"S": value.hex()}
         for name, score in record.quality.items():
             item[f"{name}_quality"] = {"N": str(score)}
+        # Hashed by an algorithm the stored item lacks: the same version, rewritten.
+        names = {f"#h{i}": f"{name}_hex" for i, name in enumerate(sorted(record.hashes))}
+        gains = "".join(f" OR attribute_not_exists({alias})" for alias in names)
         try:
             self.client.put_item(
                 TableName=self.table,
                 Item=item,
-                ConditionExpression=_NEWER,
+                ConditionExpression=_NEWER.format(gains=gains),
                 ExpressionAttributeValues={
                     ":s": {"S": record.sequencer},
                     ":v": {"S": record.version},
                     ":p": {"S": record.profile},
                 },
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False  # the same event again, or an older one: nothing to do

@@ -116,7 +116,14 @@ WITH upserted AS (
         {", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS[2:])}
     WHERE excluded.sequencer > r.sequencer
        OR (excluded.sequencer = r.sequencer
-           AND (excluded.version <> r.version OR excluded.profile <> r.profile))
+           AND (excluded.version <> r.version OR excluded.profile <> r.profile
+                OR EXISTS (  -- hashed by an algorithm the stored record lacks
+                    SELECT 1 FROM unnest(string_to_array(:hashes, ',')) AS item
+                    JOIN hash_spaces s
+                      ON s.profile = r.profile AND s.algorithm = split_part(item, '=', 1)
+                    WHERE NOT EXISTS (SELECT 1 FROM hashes64 h WHERE h.id = r.id AND h.space = s.id)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM {WIDE.table} h WHERE h.id = r.id AND h.space = s.id))))
     RETURNING r.id, r.profile
 ), given AS (
     SELECT split_part(item, '=', 1) AS algorithm, split_part(item, '=', 2) AS hex,

@@ -77,7 +77,10 @@ ON CONFLICT (bucket, key) DO UPDATE SET
     {", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[2:])}
 WHERE excluded.sequencer > records.sequencer
    OR (excluded.sequencer = records.sequencer
-       AND (excluded.version != records.version OR excluded.profile != records.profile))
+       AND (excluded.version != records.version OR excluded.profile != records.profile
+            OR {
+    " OR ".join(f"(excluded.{n}_hex IS NOT NULL AND records.{n}_hex IS NULL)" for n in ALGORITHMS)
+}))
 """
 
 

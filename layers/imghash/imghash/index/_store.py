@@ -52,12 +52,18 @@ class SearchingStore(Protocol):
 
 def supersedes(new: IndexRecord, old: IndexRecord | None) -> bool:
     """The write rule every adapter applies: a later event, or at the same point another
-    version of the object, or the same version hashed with another profile."""
+    version of the object, the same version hashed with another profile, or hashed by an
+    algorithm the stored record lacks (an index made before PDQ gains it when its
+    objects are indexed again)."""
     if old is None:
         return True
     if new.sequencer != old.sequencer:
         return new.sequencer > old.sequencer
-    return new.version != old.version or new.profile != old.profile
+    return (
+        new.version != old.version
+        or new.profile != old.profile
+        or not set(new.hashes) <= set(old.hashes)
+    )
 
 
 class MemoryStore:

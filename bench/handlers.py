@@ -86,7 +86,7 @@ async def _direct(app: Any, path: str) -> None:
 
 
 def run() -> dict[str, float]:
-    colds = {name: _cold(name) for name in ("hash", "compare", "meta")}
+    colds = {name: _cold(name) for name in ("hash", "batch", "compare", "meta")}
     rows = [[f"functions/{n}/app.py", f"{s * 1000:.0f} ms"] for n, s in colds.items()]
     print(f"### Lambda handlers: cold import in a fresh process, median of {RUNS}\n")
     print(table(["handler", "import"], rows))

@@ -9,7 +9,9 @@ import os
 import platform
 import sys
 
+import batch
 import fast_mode
+import folders
 import handlers
 import imports
 import pdq_speed
@@ -42,10 +44,14 @@ def main() -> None:
     print()
     handlers.run()
     print()
+    batch.run(where)
+    print()
     server.run(where)
     print()
     search.run()
     search.cli_throughput(where)
+    print()
+    folders.run(where)
     print()
     pg_search.run()
     sys.stdout.flush()

@@ -14,12 +14,19 @@ URL_FIELDS = ("url", "url1", "url2")
 
 
 def _refused(fields: Any) -> Any:
+    """``fields`` with every URL replaced, however deep: a batch's items hold URLs, in a
+    list of its own or in a multipart list of ``url`` fields."""
     if isinstance(fields, dict):
-        return {
-            k: (REFUSED if k in URL_FIELDS and v not in (None, "") else v)
-            for k, v in fields.items()
-        }
+        return {k: (_url(v) if k in URL_FIELDS else _refused(v)) for k, v in fields.items()}
+    if isinstance(fields, list):
+        return [_refused(v) for v in fields]
     return fields
+
+
+def _url(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_url(v) for v in value]
+    return REFUSED if value not in (None, "") else value
 
 
 @schemathesis.hook

@@ -27,8 +27,9 @@ from imghash._profiles import DEFAULT_PROFILE, PROFILES
 from imghash.index import MemoryStore, SearchService
 from imghash.web import create_app
 from imghash.web._app import _STATUS_CODES
-from imghash.web._docs import ERROR_EXAMPLES, SEED_HASHES
+from imghash.web._docs import ERROR_EXAMPLES, EXAMPLE_URL, SEED_HASHES
 from imghash.web._envelope import (
+    BatchEnvelope,
     CompareEnvelope,
     ErrorEnvelope,
     HashEnvelope,
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = Settings(api_keys=frozenset({"k-123"}))
 MODELS = {
     "/v1/hash": HashEnvelope,
+    "/v1/hash/batch": BatchEnvelope,
     "/v1/compare": CompareEnvelope,
     "/v1/meta": MetaEnvelope,
     "/v1/search": SearchEnvelope,
@@ -277,6 +279,33 @@ def test_hash_and_compare_examples_are_the_seed_answers(spec: dict[str, Any], co
         assert _example_data(spec, "/v1/compare", method) == compared
 
 
+class ExampleFetcher:
+    """The seed's photo at EXAMPLE_URL (no network needed); any other URL as the service
+    fetches it."""
+
+    def __init__(self, seed: bytes) -> None:
+        from imghash._fetch import Fetcher
+
+        self.seed, self.real = seed, Fetcher(Settings())
+
+    def fetch(self, url: str, *, timeout: float | None = None) -> bytes:
+        return self.seed if url == EXAMPLE_URL else self.real.fetch(url, timeout=timeout)
+
+
+def test_batch_example_is_the_answer_to_the_example_request(
+    spec: dict[str, Any], corpus: Path
+) -> None:
+    from imghash.web._batch import EXAMPLE_REQUEST
+
+    operation = spec["paths"]["/v1/hash/batch"]["post"]
+    request = operation["requestBody"]["content"]["application/json"]["example"]
+    assert request == EXAMPLE_REQUEST
+    seed = (corpus / "photos" / "DSCN0010.jpg").read_bytes()
+    app = create_app(settings=Settings(), fetcher=ExampleFetcher(seed))
+    answered = call(app, "POST", "/v1/hash/batch", json=request).json()["data"]
+    assert _example_data(spec, "/v1/hash/batch", "post") == answered  # nulls and all
+
+
 def test_meta_example_is_a_default_local_answer(spec: dict[str, Any]) -> None:
     answer = call(create_app(["meta"], settings=Settings()), "GET", "/v1/meta").json()["data"]
     assert _example_data(spec, "/v1/meta", "get") == answer
@@ -317,13 +346,13 @@ def test_the_page_loads_nothing_from_elsewhere() -> None:
 
 def test_functions_serve_no_docs_and_never_load_the_page_assets() -> None:
     """API Gateway routes only the API's paths to a function: docs there would be dead weight."""
-    for name in ("hash", "compare", "meta", "search"):
+    for name in ("hash", "batch", "compare", "meta", "search"):
         app = create_app([name], settings=Settings(), docs=False)
         assert call(app, "GET", "/docs").status_code == 404
         assert call(app, "GET", "/openapi.json").status_code == 404
     code = (
         "import importlib.util, sys\n"
-        f"for name in ('hash', 'compare', 'meta', 'search'):\n"
+        f"for name in ('hash', 'batch', 'compare', 'meta', 'search'):\n"
         f"    path = {str(ROOT / 'functions')!r} + '/' + name + '/app.py'\n"
         "    spec = importlib.util.spec_from_file_location(name, path)\n"
         "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"

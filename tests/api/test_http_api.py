@@ -302,6 +302,7 @@ def test_openapi_matches_the_routes(base: str) -> None:
     spec = httpx.get(base + "/openapi.json").json()
     assert {p: sorted(v) for p, v in spec["paths"].items()} == {
         "/v1/hash": ["get", "post"],
+        "/v1/hash/batch": ["post"],
         "/v1/compare": ["get", "post"],
         "/v1/meta": ["get"],
         "/v1/search": ["get", "post"],

@@ -211,3 +211,31 @@ def test_the_server_does_not_create_an_index_either(tmp_path: Path) -> None:
     assert response.json()["error"]["code"] == "index_not_found"
     assert "imghash index" in response.json()["error"]["message"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_server_and_the_cli_share_the_default_index(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import httpx
+
+    from imghash import Settings
+    from imghash.web import create_app
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("IMGHASH_DB", raising=False)
+    assert run("index", str(folder), cwd=tmp_path).returncode == 0  # no --db, no IMGHASH_DB
+    app = create_app(settings=Settings.from_environ({}))  # as `make serve` builds it
+    phash = imghash.hash_image(folder / "p3.png").hashes["phash"].hex()
+
+    async def search() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/v1/search", params={"hash": phash, "max_distance": 0})
+
+    response = asyncio.run(search())
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert [m["key"] for m in data["matches"]] == [str((folder / "p3.png").resolve())]
+    assert data["indexed"] == 5

@@ -61,6 +61,8 @@ def test_there_is_an_event_for_every_route_and_input_kind() -> None:
         "hash_get.json",
         "hash_post_raw.json",
         "hash_post_multipart.json",
+        "batch_post_json.json",
+        "batch_post_multipart.json",
         "compare_get.json",
         "compare_post_multipart.json",
         "compare_post_json.json",
@@ -111,10 +113,19 @@ def test_seed_example_through_the_lambda_path(corpus: Path) -> None:
     assert (status, body["data"]) == (200, SEED)
 
 
-@pytest.mark.parametrize("function", ["hash", "compare", "meta", "search"])
-def test_each_function_mounts_only_its_own_routes(function: str) -> None:
+@pytest.mark.parametrize(
+    ("function", "path"),
+    [
+        ("hash", "/v1/hash"),
+        ("batch", "/v1/hash/batch"),
+        ("compare", "/v1/compare"),
+        ("meta", "/v1/meta"),
+        ("search", "/v1/search"),
+    ],
+)
+def test_each_function_mounts_only_its_own_routes(function: str, path: str) -> None:
     app = handler_module(function).handler.app
-    assert set(app.openapi()["paths"]) == {f"/v1/{function}"}
+    assert set(app.openapi()["paths"]) == {path}
 
 
 def test_meta_handler_imports_neither_numpy_nor_pillow() -> None:
@@ -138,3 +149,66 @@ def test_seed_example_as_a_base64_query_parameter(corpus: Path) -> None:
     event["multiValueQueryStringParameters"] = {"image": [event["queryStringParameters"]["image"]]}
     status, body = invoke(event)
     assert (status, body["data"]) == (200, SEED)
+
+
+# --- the batch function --------------------------------------------------------------
+
+
+def _raw_hash_event(body: bytes) -> dict[str, Any]:
+    """The raw-body hash event carrying ``body``: what /v1/hash answers for one item."""
+    event = copy.deepcopy(load("hash_post_raw.json"))
+    event["body"] = base64.b64encode(body).decode()
+    event["queryStringParameters"] = event["multiValueQueryStringParameters"] = None
+    event["headers"]["Content-Length"] = str(len(body))
+    return event
+
+
+def test_json_batch_event_answers_each_item_in_order() -> None:
+    event = load("batch_post_json.json")
+    sent = json.loads(event["body"])
+    status, body = invoke(event)
+    assert status == 200, body
+    results = body["data"]["results"]
+    assert [r["index"] for r in results] == list(range(len(sent["items"])))
+    assert [r.get("id") for r in results] == [item.get("id") for item in sent["items"]]
+    cat, jpeg, notes, intranet = results
+    for result, item in ((cat, sent["items"][0]), (jpeg, sent["items"][1])):
+        image = base64.b64decode(item["image"].split(",")[-1])
+        assert result["data"] == imghash.hash_image(image, algorithms=sent["algorithm"]).hex()
+    # Each bad item gets what /v1/hash gives for it, code and message, and only it fails.
+    _, alone = invoke(_raw_hash_event(base64.b64decode(sent["items"][2]["image"])))
+    assert notes["error"] == alone["error"]
+    assert notes["error"]["code"] == "unsupported_image"
+    assert intranet["error"]["code"] == "url_not_allowed"
+    assert "data" not in notes
+    assert "data" not in intranet
+    assert (body["data"]["count"], body["data"]["hashed"], body["data"]["failed"]) == (4, 2, 2)
+
+
+def test_multipart_batch_event_answers_each_file_by_its_name() -> None:
+    event = load("batch_post_multipart.json")
+    raw = base64.b64decode(event["body"])
+    boundary = event["headers"]["Content-Type"].split("boundary=")[1].encode()
+    files = []
+    for part in raw.split(b"--" + boundary)[1:-1]:
+        head, _, data = part.partition(b"\r\n\r\n")
+        if b"filename=" in head:
+            name = head.split(b'filename="')[1].split(b'"')[0].decode()
+            files.append((name, data.removesuffix(b"\r\n")))
+    assert len(files) == 3
+    status, body = invoke(event)
+    assert status == 200, body
+    assert [(r["index"], r["id"]) for r in body["data"]["results"]] == [
+        (i, name) for i, (name, _) in enumerate(files)
+    ]
+    for result, (_, data) in zip(body["data"]["results"], files, strict=True):
+        assert result["data"] == imghash.hash_image(data, profile="imagehash").hex()
+
+
+def test_batch_over_the_payload_limit_is_refused_from_content_length() -> None:
+    event = copy.deepcopy(load("batch_post_json.json"))
+    event["headers"]["Content-Length"] = "6000001"
+    event["multiValueHeaders"]["Content-Length"] = ["6000001"]
+    status, body = invoke(event)
+    assert (status, body["error"]["code"]) == (413, "too_large")
+    assert "6,000,000" in body["error"]["message"]

@@ -216,7 +216,7 @@ def test_roles_are_least_privilege(stack: dict[str, Any]) -> None:
         "rds-data" if stack["engine"] == "aurora" else "dynamodb",
         *(["secretsmanager"] if stack["engine"] == "aurora" else []),
     }
-    for function in ("HashFunction", "CompareFunction", "MetaFunction"):
+    for function in ("HashFunction", "BatchFunction", "CompareFunction", "MetaFunction"):
         assert statements(stack, function) == []
 
 

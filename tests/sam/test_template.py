@@ -81,6 +81,7 @@ def built(sam: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_build_makes_every_function_and_layer(built: Path) -> None:
     for name in (
         "HashFunction",
+        "BatchFunction",
         "CompareFunction",
         "MetaFunction",
         "SearchFunction",
@@ -181,6 +182,7 @@ def test_functions_run_python313_on_arm64(template: dict[str, Any]) -> None:
     ]
     assert {r["Properties"]["CodeUri"] for r in handlers} == {
         "functions/hash",
+        "functions/batch",
         "functions/compare",
         "functions/meta",
         "functions/search",
@@ -195,7 +197,7 @@ def test_each_role_reaches_only_what_it_uses(template: dict[str, Any]) -> None:
     def policies(name: str) -> list[str]:
         return [next(iter(p)) for p in resources[name]["Properties"].get("Policies", [])]
 
-    for name in ("HashFunction", "CompareFunction", "MetaFunction"):
+    for name in ("HashFunction", "BatchFunction", "CompareFunction", "MetaFunction"):
         assert policies(name) == [], name
     # The search and index roles depend on IndexEngine: test_index_engines.py checks them,
     # translated and resolved, for each engine.
@@ -215,6 +217,27 @@ def test_index_function_trigger_and_failures(template: dict[str, Any]) -> None:
     assert index["Environment"]["Variables"]["IMGHASH_TABLE"] == {
         "Fn::If": ["UseDynamoDB", {"Ref": "IndexTable"}, ""]
     }
+
+
+def test_batch_budgets_end_before_the_function_and_the_gateway(template: dict[str, Any]) -> None:
+    """The batch's budgets count from its start: they must leave the item then hashing time
+    to finish before the function's Timeout and API Gateway's 29 s (integration limit)."""
+    from imghash import Settings
+
+    batch = template["Resources"]["BatchFunction"]["Properties"]
+    variables = {
+        **template["Globals"]["Function"]["Environment"]["Variables"],
+        **batch["Environment"]["Variables"],
+    }
+    settings = Settings.from_environ({k: v for k, v in variables.items() if isinstance(v, str)})
+    timeout = batch.get("Timeout", template["Globals"]["Function"]["Timeout"])
+    assert timeout <= 29
+    assert settings.batch_fetch_seconds < settings.batch_seconds <= timeout - 5
+    # Lambda's request payload is 6 MiB, the whole event: the body, in base64 for multipart
+    # (a binary media type), beside headers and the request context.
+    lambda_payload = 6 * 1024 * 1024
+    assert settings.max_batch_bytes <= lambda_payload - 256 * 1024
+    assert "multipart~1form-data" in template["Resources"]["Api"]["Properties"]["BinaryMediaTypes"]
 
 
 def test_table_key_is_the_one_the_store_writes(template: dict[str, Any]) -> None:
@@ -283,7 +306,13 @@ def test_api_url_output_plus_a_route_is_the_real_url(template: dict[str, Any]) -
     stage = template["Parameters"]["StageName"]["Default"]
     api_url = _render(template["Outputs"]["ApiUrl"]["Value"], template, Api=api_id)
     routes = _routes(template)
-    assert {path for _, path in routes} == {"/v1/hash", "/v1/compare", "/v1/meta", "/v1/search"}
+    assert {path for _, path in routes} == {
+        "/v1/hash",
+        "/v1/hash/batch",
+        "/v1/compare",
+        "/v1/meta",
+        "/v1/search",
+    }
     for _, path in routes:
         # API Gateway serves a REST API's resource at /STAGE/PATH of its execute-api host.
         real = f"https://{api_id}.execute-api.eu-west-1.amazonaws.com/{stage}{path}"

@@ -132,6 +132,29 @@ def test_the_checked_address_is_the_one_connected_to() -> None:
     assert request.extensions["sni_hostname"] == "images.example.com"
 
 
+def test_fetches_share_one_tls_context_with_certificate_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ssl
+
+    given: list[object] = []
+
+    class Spy(httpx.Client):
+        def __init__(self, **kwargs: object) -> None:
+            given.append(kwargs.get("verify"))
+            super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "Client", Spy)
+    fake = Recorder([[PUBLIC]])
+    for _ in range(2):
+        fake.fetcher().fetch("https://images.example.com/a.jpg")
+    first, second = given
+    assert first is second  # built once: a context costs tens of ms of CPU to build
+    assert isinstance(first, ssl.SSLContext)
+    assert first.verify_mode == ssl.CERT_REQUIRED
+    assert first.check_hostname is True
+
+
 def test_no_cookies_or_credentials_are_sent() -> None:
     fake = Recorder([[PUBLIC]])
     fake.fetcher().fetch("http://images.example.com/a.jpg")
@@ -260,6 +283,20 @@ def test_slow_upstream_times_out() -> None:
             Fetcher(LOCAL).fetch(base + "/slow")
         assert time.monotonic() - started < 2.5
     assert info.value.http_status == 504
+
+
+def test_a_shorter_timeout_cuts_the_fetch_and_a_longer_one_does_not_extend_it() -> None:
+    def slow(h: BaseHTTPRequestHandler) -> None:
+        time.sleep(3)
+        send_bytes(b"late")(h)
+
+    with upstream({"/slow": slow}) as base:
+        with pytest.raises(UpstreamTimeout) as shorter:
+            Fetcher(LOCAL).fetch(base + "/slow", timeout=0.25)
+        with pytest.raises(UpstreamTimeout) as longer:
+            Fetcher(LOCAL).fetch(base + "/slow", timeout=60)
+    assert shorter.value.message.endswith("did not send the image within 0.25 s")
+    assert longer.value.message.endswith("did not send the image within 1 s")  # LOCAL's
 
 
 def test_trickling_upstream_hits_the_total_deadline() -> None:

@@ -32,9 +32,24 @@ def test_every_variable_is_read() -> None:
     assert s.api_keys == {"k1", "k2"}
 
 
+def test_batch_limits() -> None:
+    s = Settings.from_environ({})
+    assert (s.max_batch_bytes, s.batch_fetch_seconds, s.batch_seconds) == (6_000_000, 15.0, 24.0)
+    s = Settings.from_environ(
+        {
+            "IMGHASH_MAX_BATCH_BYTES": "2_000_000",
+            "IMGHASH_BATCH_FETCH_SECONDS": "0",
+            "IMGHASH_BATCH_SECONDS": "1.5",
+        }
+    )
+    assert (s.max_batch_bytes, s.batch_fetch_seconds, s.batch_seconds) == (2_000_000, 0.0, 1.5)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "fragment"),
     [
+        ("IMGHASH_MAX_BATCH_BYTES", "100", "below the minimum"),
+        ("IMGHASH_BATCH_SECONDS", "-1", "below the minimum"),
         ("IMGHASH_MAX_BYTES", "lots", "not a whole number"),
         ("IMGHASH_MAX_PIXELS", "0", "below the minimum"),
         ("IMGHASH_FETCH_TIMEOUT", "soon", "not a number"),

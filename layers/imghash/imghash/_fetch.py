@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -36,6 +38,14 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 # Shared address space (carrier-grade NAT); not "private" to every Python version.
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """The TLS settings every fetch shares, made on first use: httpx's own default (its CA
+    bundle, hostname checks), which costs about 27 ms of CPU to build, per client if
+    each built its own."""
+    return httpx.create_ssl_context()
 
 
 def system_resolve(host: str, port: int) -> list[str]:
@@ -72,6 +82,26 @@ def is_public_address(address: Address) -> bool:
 
 
 @dataclass(frozen=True)
+class _Deadline:
+    """When a whole fetch must be done by, and how many seconds it was given."""
+
+    at: float
+    seconds: float
+
+    def expired(self) -> UpstreamTimeout:
+        return UpstreamTimeout(
+            f"the server behind the URL did not send the image within {self.seconds:.3g} s"
+        )
+
+    def left(self) -> float:
+        """Seconds left; raises :class:`UpstreamTimeout` once there are none."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise self.expired()
+        return left
+
+
+@dataclass(frozen=True)
 class _Target:
     url: str  # the URL as given (for the Host header, TLS name and redirects)
     scheme: str
@@ -98,20 +128,25 @@ class Fetcher:
         self.resolve = resolve
         self.transport = transport
 
-    def fetch(self, url: str) -> bytes:
+    def fetch(self, url: str, *, timeout: float | None = None) -> bytes:
         """The body of ``url`` (after at most three checked redirects), or an ImghashError.
 
         The whole fetch (DNS, every hop, the body) runs in a daemon thread that is
         given up on at the deadline: httpx's timeouts are per read, and neither a
         server that keeps sending ``100 Continue`` nor a hanging ``getaddrinfo``
-        may hold the caller past it.
+        may hold the caller past it. ``timeout`` shortens the fetch's time (to what
+        is left of a batch's budget, say), and never lengthens it past the settings'.
         """
-        deadline = time.monotonic() + self.settings.fetch_timeout
+        seconds = self.settings.fetch_timeout
+        if timeout is not None:
+            seconds = max(0.0, min(seconds, timeout))
+        deadline = _Deadline(time.monotonic() + seconds, seconds)
         client = httpx.Client(
             transport=self.transport,
             follow_redirects=False,
             trust_env=False,  # no proxies or netrc credentials from the environment
-            timeout=httpx.Timeout(self.settings.fetch_timeout, connect=CONNECT_TIMEOUT),
+            verify=_tls(),
+            timeout=httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds)),
             headers={"User-Agent": "imghash", "Accept": "image/*"},
         )
         outcome: list[bytes | BaseException] = []
@@ -124,17 +159,17 @@ class Fetcher:
 
         worker = threading.Thread(target=work, name="imghash-fetch", daemon=True)
         worker.start()
-        worker.join(self.settings.fetch_timeout)
+        worker.join(seconds)
         if not outcome:
             client.close()  # unblocks the worker's socket, if it is in one
-            raise self._timeout_error()
+            raise deadline.expired()
         client.close()
         result = outcome[0]
         if isinstance(result, BaseException):
             raise result
         return result
 
-    def _follow(self, client: httpx.Client, url: str, deadline: float) -> bytes:
+    def _follow(self, client: httpx.Client, url: str, deadline: _Deadline) -> bytes:
         for _ in range(MAX_REDIRECTS + 1):
             client.cookies.clear()  # nothing one host set may reach the next
             got = self._get(client, self._check(url, deadline), deadline)
@@ -143,19 +178,7 @@ class Fetcher:
             url = got
         raise UpstreamError(f"the URL redirected more than {MAX_REDIRECTS} times")
 
-    def _timeout_error(self) -> UpstreamTimeout:
-        return UpstreamTimeout(
-            "the server behind the URL did not send the image within "
-            f"{self.settings.fetch_timeout:g} s"
-        )
-
-    def _remaining(self, deadline: float) -> float:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise self._timeout_error()
-        return left
-
-    def _check(self, url: str, deadline: float) -> _Target:
+    def _check(self, url: str, deadline: _Deadline) -> _Target:
         if len(url) > MAX_URL_LENGTH:
             raise InvalidRequest(f"the URL is longer than {MAX_URL_LENGTH} characters")
         if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
@@ -186,7 +209,7 @@ class Fetcher:
         address = self._checked_address(host, port, deadline)
         return _Target(url, scheme, host, port, address)
 
-    def _checked_address(self, host: str, port: int, deadline: float) -> str:
+    def _checked_address(self, host: str, port: int, deadline: _Deadline) -> str:
         try:
             literal: Address | None = ipaddress.ip_address(host)
         except ValueError:
@@ -195,7 +218,7 @@ class Fetcher:
             found = [literal]
         else:
             try:
-                self._remaining(deadline)
+                deadline.left()
                 answer = self.resolve(host, port)  # bounded by the fetch's own deadline
                 found = [ipaddress.ip_address(a.split("%")[0]) for a in answer]
             except (OSError, UnicodeError, ValueError):
@@ -211,7 +234,7 @@ class Fetcher:
                 )
         return str(found[0])
 
-    def _get(self, client: httpx.Client, target: _Target, deadline: float) -> str | bytes:
+    def _get(self, client: httpx.Client, target: _Target, deadline: _Deadline) -> str | bytes:
         """Send the request to the checked address: a redirect's URL (str) or the body."""
         ip = f"[{target.address}]" if ":" in target.address else target.address
         parts = urlsplit(target.url)
@@ -221,7 +244,7 @@ class Fetcher:
         default = 443 if target.scheme == "https" else 80
         name = f"[{target.host}]" if ":" in target.host else target.host
         host_header = name if target.port == default else f"{name}:{target.port}"
-        left = self._remaining(deadline)
+        left = deadline.left()
         connect = min(CONNECT_TIMEOUT, left)
         try:
             request = client.build_request(
@@ -240,7 +263,7 @@ class Fetcher:
                 f"the server behind the URL did not accept a connection within {connect:.3g} s"
             ) from None
         except httpx.TimeoutException:
-            raise self._timeout_error() from None
+            raise deadline.expired() from None
         except httpx.HTTPError as err:
             raise UpstreamError(
                 f"could not connect to the server behind the URL ({type(err).__name__})"
@@ -261,7 +284,7 @@ class Fetcher:
         finally:
             response.close()
 
-    def _read(self, response: httpx.Response, deadline: float) -> bytes:
+    def _read(self, response: httpx.Response, deadline: _Deadline) -> bytes:
         limit = self.settings.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -277,10 +300,10 @@ class Fetcher:
                     raise UpstreamError(
                         f"the server behind the URL sent more than {limit:,} bytes, the limit"
                     )
-                self._remaining(deadline)
+                deadline.left()
                 chunks.append(chunk)
         except httpx.TimeoutException:
-            raise self._timeout_error() from None
+            raise deadline.expired() from None
         except httpx.HTTPError as err:
             raise UpstreamError(
                 f"the server behind the URL broke off the transfer ({type(err).__name__})"

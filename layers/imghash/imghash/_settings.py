@@ -80,6 +80,17 @@ class Settings:
     max_frames: int = 1000
     #: Seconds allowed for a whole URL fetch (``IMGHASH_FETCH_TIMEOUT``).
     fetch_timeout: float = 10.0
+    #: Largest body of a batch request (``IMGHASH_MAX_BATCH_BYTES``): as JSON; a multipart
+    #: batch gets three quarters of it, as API Gateway hands Lambda its bytes in base64.
+    #: The default keeps either within Lambda's 6 MiB request payload, event included.
+    max_batch_bytes: int = 6_000_000
+    #: Seconds from a batch's start in which its URLs may be fetched
+    #: (``IMGHASH_BATCH_FETCH_SECONDS``); a URL not fetched by then is not fetched at all.
+    batch_fetch_seconds: float = 15.0
+    #: Seconds from a batch's start after which none of its items starts hashing
+    #: (``IMGHASH_BATCH_SECONDS``): with the item then hashing, the answer leaves in time
+    #: for API Gateway's 29 s.
+    batch_seconds: float = 24.0
     #: Let URLs reach private addresses: for local testing only (``IMGHASH_ALLOW_PRIVATE_URLS``).
     allow_private_urls: bool = False
     #: Accepted ``x-api-key`` values; empty means no key check (``IMGHASH_API_KEYS``).
@@ -147,6 +158,11 @@ class Settings:
             max_pixels=_int(env, "IMGHASH_MAX_PIXELS", cls.max_pixels, 1),
             max_frames=_int(env, "IMGHASH_MAX_FRAMES", cls.max_frames, 1),
             fetch_timeout=_float(env, "IMGHASH_FETCH_TIMEOUT", cls.fetch_timeout, 0.1),
+            max_batch_bytes=_int(env, "IMGHASH_MAX_BATCH_BYTES", cls.max_batch_bytes, 1024),
+            batch_fetch_seconds=_float(
+                env, "IMGHASH_BATCH_FETCH_SECONDS", cls.batch_fetch_seconds, 0.0
+            ),
+            batch_seconds=_float(env, "IMGHASH_BATCH_SECONDS", cls.batch_seconds, 0.0),
             allow_private_urls=_bool(env, "IMGHASH_ALLOW_PRIVATE_URLS"),
             api_keys=keys,
             db_path=os.path.expanduser(env.get("IMGHASH_DB", "").strip()),

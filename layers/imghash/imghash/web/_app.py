@@ -34,7 +34,13 @@ from ._envelope import UNAUTHORIZED, error_response, internal_error_message, req
 __all__ = ["CORS_HEADERS", "ROUTES", "create_app"]
 
 #: Route groups an app can mount, by name, with the module holding each router.
-ROUTES = {"hash": "._hash", "compare": "._compare", "meta": "._meta", "search": "._search"}
+ROUTES = {
+    "hash": "._hash",
+    "batch": "._batch",
+    "compare": "._compare",
+    "meta": "._meta",
+    "search": "._search",
+}
 
 #: Request headers a browser may send across origins (template.yaml's Cors allows the same).
 CORS_HEADERS = ("content-type", "x-api-key")
@@ -193,7 +199,8 @@ def create_app(
     search: Any = None,
     docs: bool = True,
 ) -> FastAPI:
-    """A FastAPI app serving ``routes`` (any of ``hash``, ``compare``, ``meta``, ``search``).
+    """A FastAPI app serving ``routes`` (any of ``hash``, ``batch``, ``compare``, ``meta``,
+    ``search``).
 
     ``settings`` default to the environment's; ``fetcher`` (an ``imghash``
     Fetcher) is built on first use unless given, as tests do. ``docs`` serves
@@ -218,7 +225,7 @@ def create_app(
     for name in routes:
         module = importlib.import_module(ROUTES[name], __package__)
         app.include_router(module.router)
-    if {"hash", "compare", "search"} & set(routes):
+    if {"hash", "batch", "compare", "search"} & set(routes):
         # Load numpy, Pillow and the hashing code now, during a Lambda's init phase (and
         # into its SnapStart snapshot), rather than on the first request.
         for heavy in ("._hashing", "._pixels", "._bits"):

@@ -26,6 +26,8 @@ __all__ = [
     "PROFILE",
     "PROFILE_SCHEMA",
     "checked_options",
+    "fetcher_of",
+    "hash_data",
     "hash_source",
     "option_parameters",
     "settings_of",
@@ -87,7 +89,8 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def _fetcher(request: Request) -> Fetcher:
+def fetcher_of(request: Request) -> Fetcher:
+    """The app's fetcher, built on first use."""
     fetcher: Fetcher | None = request.app.state.fetcher
     if fetcher is None:  # built on first use: routes without URLs never import httpx
         from .._fetch import Fetcher
@@ -110,7 +113,7 @@ async def hash_source(request: Request, source: ImageSource, options: Options) -
     from .._hashing import hash_image
 
     settings = settings_of(request)
-    fetcher = _fetcher(request) if source.url is not None else None
+    fetcher = fetcher_of(request) if source.url is not None else None
 
     def work() -> HashResult:
         data = source.data if fetcher is None else fetcher.fetch(source.url or "")
@@ -123,3 +126,8 @@ async def hash_source(request: Request, source: ImageSource, options: Options) -
         )
 
     return await run_in_threadpool(work)
+
+
+def hash_data(result: HashResult) -> dict[str, object]:
+    """The data ``/v1/hash`` answers for one image: its hashes and what they signal."""
+    return {**result.hex(), **result.signals()}

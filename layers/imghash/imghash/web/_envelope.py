@@ -125,6 +125,34 @@ class HashEnvelope(_Answer):
     data: HashData
 
 
+class BatchItem(BaseModel):
+    """One item of a batch, in the request's order: its hashes, or its error."""
+
+    index: int = Field(examples=[0], description="the item's place in the request, from 0")
+    id: str | int | None = Field(
+        None,
+        examples=["DSCN0010"],
+        description="the item's id as given (a multipart file's name); only when it has one",
+    )
+    data: HashData | None = Field(
+        None, description="the item's hashes, as /v1/hash answers them; only when hashed"
+    )
+    error: ErrorBody | None = Field(
+        None, description="only when the item failed: the code and message /v1/hash would give"
+    )
+
+
+class BatchData(BaseModel):
+    results: list[BatchItem]
+    count: int = Field(examples=[3], description="items in the batch")
+    hashed: int = Field(examples=[1], description="items hashed")
+    failed: int = Field(examples=[2], description="items that failed, each with its error")
+
+
+class BatchEnvelope(_Answer):
+    data: BatchData
+
+
 class AlgorithmFigures(BaseModel):
     distance: int = Field(examples=[0])
     similarity: int = Field(examples=[100])

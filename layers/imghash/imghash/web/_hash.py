@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from ._common import (
     OPTION_PROPERTIES,
     checked_options,
+    hash_data,
     hash_source,
     option_parameters,
     settings_of,
@@ -74,8 +75,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     options = checked_options(request, inputs.options())
     source = inputs.image("url", "image", settings_of(request))
     result = await hash_source(request, source, options)
-    data: dict[str, object] = {**result.hex(), **result.signals()}
-    return ok_response(request, data, MESSAGE)
+    return ok_response(request, hash_data(result), MESSAGE)
 
 
 @router.get(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
@@ -24,7 +24,19 @@ from .._errors import ImageTooLarge, ImghashError, InvalidRequest
 from .._formats import sniff
 from .._settings import Settings
 
-__all__ = ["FILE_ALIASES", "ImageSource", "Options", "RequestInputs", "read_inputs"]
+__all__ = [
+    "FILE_ALIASES",
+    "ImageSource",
+    "Options",
+    "RequestInputs",
+    "decode_base64",
+    "field_strings",
+    "merge_fields",
+    "parse_json",
+    "parse_multipart",
+    "read_body",
+    "read_inputs",
+]
 
 #: Other names a form's image may come under (``curl -F file=@photo.jpg``, upload widgets).
 FILE_ALIASES = {"file": "image", "file1": "image1", "file2": "image2"}
@@ -136,7 +148,8 @@ def body_limit(settings: Settings, kind: str = "multipart/form-data") -> int:
     return settings.max_bytes
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused from its Content-Length when that is over ``limit``."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
@@ -159,14 +172,26 @@ async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
     yield body
 
 
-async def _multipart(request: Request, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+async def parse_multipart(
+    request: Request, body: bytes, *, max_files: int, max_fields: int
+) -> FormData:
+    """The parts of a multipart ``body``, at most ``max_files`` files and ``max_fields``
+    text fields; a body Starlette cannot parse is an ``invalid_request``."""
     try:
         # A base64 text field may be as large as the body itself (Starlette's 1 MB default).
-        form = await MultiPartParser(
-            request.headers, _once(body), max_files=4, max_fields=20, max_part_size=len(body) + 1
+        return await MultiPartParser(
+            request.headers,
+            _once(body),
+            max_files=max_files,
+            max_fields=max_fields,
+            max_part_size=len(body) + 1,
         ).parse()
     except MultiPartException as err:
         raise InvalidRequest(f"the multipart body is malformed ({err.message})") from None
+
+
+async def _multipart(request: Request, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    form = await parse_multipart(request, body, max_files=4, max_fields=20)
     fields: dict[str, str] = {}
     files: dict[str, bytes] = {}
     for name, value in form.multi_items():
@@ -186,15 +211,25 @@ async def _multipart(request: Request, body: bytes) -> tuple[dict[str, str], dic
     return fields, files
 
 
-def _json_fields(body: bytes) -> dict[str, str]:
+def parse_json(body: bytes) -> Any:
+    """The value of a JSON body; a body that is not JSON is an ``invalid_request``."""
     try:
-        parsed: Any = json.loads(body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the JSON body is not valid JSON") from None
     except RecursionError:  # arrays or objects nested thousands deep
         raise InvalidRequest("the JSON body is nested too deeply; send a flat object") from None
+
+
+def _json_fields(body: bytes) -> dict[str, str]:
+    parsed = parse_json(body)
     if not isinstance(parsed, dict):
         raise InvalidRequest("the JSON body must be an object")
+    return field_strings(parsed)
+
+
+def field_strings(parsed: Mapping[str, Any]) -> dict[str, str]:
+    """A JSON object's fields as the text a query or form would give them."""
     fields = {}
     for key, value in parsed.items():
         if isinstance(value, bool):
@@ -235,7 +270,7 @@ def _looks_like_an_image(body: bytes) -> bool:
     return True
 
 
-def _merged(body: Mapping[str, str], query: Mapping[str, str]) -> dict[str, str]:
+def merge_fields(body: Mapping[str, str], query: Mapping[str, str]) -> dict[str, str]:
     """The body's fields and the query's; a field may be in both only with one value, so
     that no value the request gives is silently ignored."""
     for name in body.keys() & query.keys():
@@ -253,16 +288,16 @@ async def read_inputs(request: Request, settings: Settings) -> RequestInputs:
     if request.method != "POST":
         return RequestInputs(fields, {}, None)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await _read_body(request, body_limit(settings, kind))
+    body = await read_body(request, body_limit(settings, kind))
     if kind == "multipart/form-data":
         form_fields, files = await _multipart(request, body)
-        return RequestInputs(_merged(form_fields, fields), files, None)
+        return RequestInputs(merge_fields(form_fields, fields), files, None)
     if kind == "application/json":
-        return RequestInputs(_merged(_json_fields(body), fields), {}, None)
+        return RequestInputs(merge_fields(_json_fields(body), fields), {}, None)
     if kind == "application/x-www-form-urlencoded" and not _looks_like_an_image(body):
         form = _form_fields(body)
         if form is not None:  # a real HTML form (url=...&image=...)
-            return RequestInputs(_merged(form, fields), {}, None)
+            return RequestInputs(merge_fields(form, fields), {}, None)
     if not body:
         if fields:
             return RequestInputs(fields, {}, None)

@@ -15,6 +15,7 @@ from .._compare import LIKELY_SAME_MAX_DISTANCE, MAX_UNSTABLE_BITS
 from .._formats import FORMATS
 from .._profiles import DEFAULT_PROFILE, PROFILES
 from .._settings import Settings
+from ._batch_inputs import MAX_ITEMS, batch_body_limit
 from ._common import settings_of
 from ._docs import answer, error_responses
 from ._envelope import MetaEnvelope, ok_response
@@ -28,6 +29,7 @@ MESSAGE = "Meta"
 ENDPOINTS = [
     "GET /v1/hash",
     "POST /v1/hash",
+    "POST /v1/hash/batch",
     "GET /v1/compare",
     "POST /v1/compare",
     "GET /v1/search",
@@ -44,7 +46,8 @@ def meta_data(settings: Settings, *, keyed: bool) -> dict[str, Any]:
         "note": "Compute aHash, dHash and pHash (64-bit, hex) for an image: /v1/hash?url= or "
         "?image= (base64), or POST the image; optional algorithm=ahash|dhash|phash|all, "
         "profile=jimp|imagehash, fast=true. Compare two images via /v1/compare?url1=&url2= "
-        "for the Hamming distance and similarity per algorithm and a likely_same flag.",
+        "for the Hamming distance and similarity per algorithm and a likely_same flag. "
+        "POST up to 100 images to /v1/hash/batch for the hashes, or the error, of each.",
         "source": "Local hashing (imghash, numpy and Pillow): no upstream service",
         "auth": "x-api-key header (API Gateway usage plans)"
         if keyed
@@ -67,6 +70,13 @@ def meta_data(settings: Settings, *, keyed: bool) -> dict[str, Any]:
             "max_pixels": settings.max_pixels,
             "max_frames": settings.max_frames,
             "fetch_timeout_seconds": settings.fetch_timeout,
+            "batch": {
+                "max_items": MAX_ITEMS,
+                "max_json_bytes": batch_body_limit(settings, "application/json"),
+                "max_multipart_bytes": batch_body_limit(settings, "multipart/form-data"),
+                "fetch_seconds": settings.batch_fetch_seconds,
+                "seconds": settings.batch_seconds,
+            },
         },
     }
 

@@ -28,7 +28,6 @@ start of any writer (the schema statement adds what is missing).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -122,14 +121,14 @@ class Layout:
             return f"bit_count(CAST({column} # {self.query_sql(name)} AS bit(64)))"
         return f"bit_count({column} # {self.query_sql(name)})"
 
-    def probes(self, queries: Sequence[int], k: int) -> list[str]:
-        """Per substring, every value within ``k // m`` bits of some query's, as an array
+    def probes(self, query: int, k: int) -> list[str]:
+        """Per substring, every value within ``k // m`` bits of the query's, as an array
         literal (the Data API takes no array parameters; a cast in the SQL reads it)."""
         radius = k // self.substrings
         found = []
         for width, shift in zip(self.widths, self.shifts, strict=True):
-            mine = {(query >> shift) & ((1 << width) - 1) for query in queries}
-            values = sorted(set().union(*((ball(radius, width) ^ v).tolist() for v in mine)))
+            mine = (query >> shift) & ((1 << width) - 1)
+            values = (ball(radius, width) ^ mine).tolist()
             found.append("{" + ",".join(map(str, values)) + "}")
         return found
 

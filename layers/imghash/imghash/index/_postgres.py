@@ -13,9 +13,8 @@ the union of m index-only probes (``sN = ANY(every value that close)``) holds ev
 true match; each candidate is verified with ``bit_count(hash # q) <= k``. Nothing is
 approximate and no extension is needed. PDQ's 256-bit hashes are searched the same
 way in ``hashes256``, cut into 16 substrings. A dihedral search's queries (up to eight
-hashes) are one statement: the union of their probes finds every hash within k of any
-of them, and the nearest of them is what each candidate is verified against. The
-tables are in ``_pgschema``.
+hashes) are one statement: each query's probes and verification, and each record at
+its nearest. The tables are in ``_pgschema``.
 """
 
 from __future__ import annotations
@@ -33,7 +32,15 @@ from ._pgschema import BITS, DEFAULT_SUBSTRINGS, WIDE, Layout, rebuild_sql, sche
 from ._record import IndexRecord
 from ._search import check_search
 
-__all__ = ["Executor", "PostgresStore", "Result", "is_database_url", "masked", "search_sql"]
+__all__ = [
+    "Executor",
+    "PostgresStore",
+    "Result",
+    "is_database_url",
+    "masked",
+    "search_params",
+    "search_sql",
+]
 
 #: Parameters are written ``:name`` in every statement (the Data API's form).
 Param = str | int | bool | None
@@ -178,27 +185,49 @@ LAYOUTS = "SELECT hash_table, substrings FROM index_layout"
 SCHEMA_EXISTS = "SELECT to_regclass('profile_counts') IS NOT NULL"
 
 
+def _probe(part: int, query: int, queries: int) -> str:
+    """The name of the parameter holding query ``query``'s probes of substring ``part``."""
+    return f"p{part + 1}" if queries == 1 else f"p{part + 1}_{query + 1}"
+
+
+def search_params(layout: Layout, queries: Sequence[Hash], k: int) -> dict[str, Param]:
+    """The queries ``:q1``.. and their probes, as :func:`search_sql` names them."""
+    params: dict[str, Param] = {}
+    for n, query in enumerate(queries):
+        params[f"q{n + 1}"] = layout.query_param(query)
+        for part, values in enumerate(layout.probes(query.value, k)):
+            params[_probe(part, n, len(queries))] = values
+    return params
+
+
 def search_sql(layout: Layout, queries: int = 1) -> str:
-    """Every hash of a space within ``:k`` of the nearest of the queries ``:q1`` ..
-    (``queries`` of them; the union of their probes ``:p1`` .. finds them all), nearest
-    first, ties by bucket and key in code-point order (``COLLATE "C"``, as Python orders
-    strings), at most ``:limit`` (NULL: all); and, always in the first row, the
-    profile's hashed count."""
-    nearest = [layout.distance_sql("h.hash", f"q{n + 1}") for n in range(queries)]
-    distance = nearest[0] if queries == 1 else f"least({', '.join(nearest)})"
-    branches = "\n    UNION\n".join(
-        f"""    SELECT h.id, {distance} AS distance FROM {layout.table} h
-    WHERE h.space = (SELECT id FROM wanted) AND h.s{part + 1} = ANY(CAST(:p{part + 1} AS integer[]))
+    """Every hash of a space within ``:k`` of the query ``:q1`` (or of the nearest of
+    ``queries`` of them, ``:q1``..: a dihedral search's), nearest first, ties by bucket
+    and key in code-point order (``COLLATE "C"``, as Python orders strings), at most
+    ``:limit`` (NULL: all); and, always in the first row, the profile's hashed count.
+
+    Each query probes its own substrings and verifies its own candidates: the union
+    over the queries, each record at its nearest, is exact as each query's search is."""
+    branches = []
+    for n in range(queries):
+        distance = layout.distance_sql("h.hash", f"q{n + 1}")
+        for part in range(layout.substrings):
+            probe = _probe(part, n, queries)
+            branches.append(
+                f"""    SELECT h.id, {distance} AS distance FROM {layout.table} h
+    WHERE h.space = (SELECT id FROM wanted) AND h.s{part + 1} = ANY(CAST(:{probe} AS integer[]))
       AND {distance} <= CAST(:k AS integer)"""
-        for part in range(layout.substrings)
-    )
+            )
+    near = "\n    UNION\n".join(branches)
+    if queries > 1:
+        near = f"    SELECT id, min(distance) AS distance FROM (\n{near}\n    ) AS near GROUP BY id"
     order = 'f.distance, f.bucket COLLATE "C", f.key COLLATE "C"'
     return f"""
 WITH wanted AS (
     SELECT id FROM hash_spaces
     WHERE profile = :profile AND algorithm = :algorithm AND bits = {layout.bits}
 ), hits AS (
-{branches}
+{near}
 ), found AS (
     SELECT hits.distance, r.id, {_SELECT_RECORD}
     FROM hits JOIN records r ON r.id = hits.id
@@ -396,12 +425,8 @@ class PostgresStore:
             "algorithm": algorithm,
             "k": max_distance,
             "limit": limit,
+            **search_params(layout, queries, max_distance),
         }
-        for n, query in enumerate(queries):
-            params[f"q{n + 1}"] = layout.query_param(query)
-        probes = layout.probes([q.value for q in queries], max_distance)
-        for part, values in enumerate(probes):
-            params[f"p{part + 1}"] = values
         rows = self.executor.run(self._statement(layout, len(queries)), params).rows
         total = int(rows[0][0])
         found = []
@@ -409,8 +434,8 @@ class PostgresStore:
             if row[1] is None:
                 continue
             record, distance = _record(row[2:]), int(row[1])
-            # The nearest query, the first of equals: SQL verified the distance to the
-            # nearest and returned the hash, so which one it was is read off the hash.
+            # The nearest query, the first of equals: SQL gave the distance to the nearest
+            # and the record's hash, so which one it was is read off the hash.
             mine = record.hashes[algorithm]
             which = min(range(len(queries)), key=lambda n: (mine.distance(queries[n]), n))
             found.append((record, distance, which))

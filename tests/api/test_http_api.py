@@ -237,7 +237,7 @@ def test_meta(base: str) -> None:
     ):
         assert key in data
     assert data["limits"]["max_bytes"] == 3_000_000  # type: ignore[index]
-    assert set(data["algorithms"]) == {"ahash", "dhash", "phash"}  # type: ignore[arg-type]
+    assert set(data["algorithms"]) == {"ahash", "dhash", "phash", "pdq"}  # type: ignore[arg-type]
 
 
 # --- errors: every row of the table ----------------------------------------------------

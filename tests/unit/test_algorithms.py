@@ -13,8 +13,20 @@ from imghash._bits import average_hash, difference_hash, perceptual_hash
 
 
 def test_registry_names_and_sizes() -> None:
-    assert list(ALGORITHMS) == ["ahash", "dhash", "phash"]
-    assert [(a.width, a.height) for a in ALGORITHMS.values()] == [(8, 8), (9, 8), (32, 32)]
+    assert list(ALGORITHMS) == ["ahash", "dhash", "phash", "pdq"]
+    assert [a.thumbnail for a in ALGORITHMS.values()] == [(8, 8), (9, 8), (32, 32), None]
+    assert [a.bits for a in ALGORITHMS.values()] == [64, 64, 64, 256]
+    assert [a.name for a in ALGORITHMS.values() if a.dihedral] == ["phash", "pdq"]
+
+
+def test_all_keeps_meaning_the_seeds_three() -> None:
+    """PDQ is asked for by name: ``all`` (and no choice) give the seed's shape."""
+    assert [a.name for a in resolve_algorithms("all")] == ["ahash", "dhash", "phash"]
+    assert [a.name for a in resolve_algorithms(None)] == ["ahash", "dhash", "phash"]
+    assert [a.name for a in resolve_algorithms("phash,pdq")] == ["phash", "pdq"]
+    # in a list, "all" stands for the three: "all,pdq" asks for every algorithm
+    assert [a.name for a in resolve_algorithms("all,pdq")] == ["ahash", "dhash", "phash", "pdq"]
+    assert [a.name for a in resolve_algorithms("pdq,all")] == ["pdq", "ahash", "dhash", "phash"]
 
 
 @pytest.mark.parametrize(

@@ -61,13 +61,15 @@ def test_average_similarity_rounds_half_up() -> None:
 
 def test_rule_edges() -> None:
     limits = LIKELY_SAME_MAX_DISTANCE
-    at = compare_hashes(
-        hashes(0, 0, 0), hashes(flip(limits["ahash"]), flip(limits["dhash"]), flip(limits["phash"]))
-    )
+    assert limits == {"ahash": 8, "dhash": 10, "phash": 12, "pdq": 31}
+    widths = {"ahash": 64, "dhash": 64, "phash": 64, "pdq": 256}
+    zero = {n: Hash(0, widths[n]) for n in limits}
+    at = compare_hashes(zero, {n: Hash(flip(limits[n]), widths[n]) for n in limits})
     assert at.likely_same
+    assert at.decided_by == tuple(limits)
     for name in limits:
-        over = {n: Hash(flip(limits[n] + (n == name))) for n in limits}
-        assert not compare_hashes(hashes(0, 0, 0), over).likely_same, name
+        over = {n: Hash(flip(limits[n] + (n == name)), widths[n]) for n in limits}
+        assert not compare_hashes(zero, over).likely_same, name
 
 
 def test_flat_images_are_never_claimed_the_same() -> None:

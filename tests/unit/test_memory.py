@@ -2,8 +2,9 @@
 
 Issue 10: a 7000x7000 flat grey PNG took 2.8 GB (every neutral pixel went through a
 float64 fix-up of the whole image) and a 640x32768 grey JPEG 1.23 GB. Each input below is
-hashed in every profile and mode in a fresh process whose address space is capped at
-1.5 GB (RLIMIT_AS; the functions have 1,769 MB), with a generous timeout.
+hashed in every profile and mode, by every algorithm (PDQ too, whose luminance is a
+float32 plane, and with its dihedral hashes), in a fresh process whose address space is
+capped at 1.5 GB (RLIMIT_AS; the functions have 1,769 MB), with a generous timeout.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ results = {{}}
 for profile in ("jimp", "imagehash"):
     for fast in (False, True):
         start = time.perf_counter()
-        result = imghash.hash_image(data, profile=profile, fast=fast, settings=settings)
+        result = imghash.hash_image(
+            data, algorithms="all,pdq", profile=profile, fast=fast, settings=settings,
+            dihedral=True,
+        )
         results[f"{{profile}} fast={{fast}}"] = [result.hex(), time.perf_counter() - start]
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 print(json.dumps({{"results": results, "peak_mb": peak}}))
@@ -82,4 +86,6 @@ def test_hashes_within_the_memory_cap(tmp_path: Path, make: Callable[[Path], Non
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert len(report["results"]) == 4
+    for hashes, _seconds in report["results"].values():
+        assert list(hashes) == ["ahash", "dhash", "phash", "pdq"]
     print(make.__name__, report)  # the peak and times, for the README's limits table

@@ -1,4 +1,4 @@
-"""imghash: perceptual image hashes (aHash, dHash, pHash), comparison and search.
+"""imghash: perceptual image hashes (aHash, dHash, pHash, PDQ), comparison and search.
 
 >>> import imghash
 >>> result = imghash.hash_image("photo.jpg")                # doctest: +SKIP
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         compare_images,
         similarity,
     )
+    from ._dihedral import DIHEDRAL, dihedral_hashes
     from ._duplicates import DuplicateGroup, DuplicatePair, find_duplicates
     from ._errors import (
         FetchBlocked,
@@ -58,6 +59,7 @@ _HOMES = {
         "compare_images",
         "similarity",
     ],
+    "._dihedral": ["DIHEDRAL", "dihedral_hashes"],
     "._duplicates": ["DuplicateGroup", "DuplicatePair", "find_duplicates"],
     "._errors": [
         "FetchBlocked",
@@ -81,6 +83,7 @@ _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 __all__ = [
     "ALGORITHMS",
     "DEFAULT_PROFILE",
+    "DIHEDRAL",
     "LIKELY_SAME_MAX_DISTANCE",
     "PROFILES",
     "Algorithm",
@@ -105,6 +108,7 @@ __all__ = [
     "compare",
     "compare_hashes",
     "compare_images",
+    "dihedral_hashes",
     "fetch_url",
     "find_duplicates",
     "get_settings",

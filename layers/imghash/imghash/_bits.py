@@ -13,6 +13,7 @@ import numpy.typing as npt
 from ._algorithms import Computed
 from ._dct import imagehash_dct, jimp_dct
 from ._hashvalue import Hash
+from ._pdq import dct_dihedral
 
 __all__ = [
     "NOISE_BOUND",
@@ -74,19 +75,32 @@ def unstable_bits(values: npt.NDArray[np.float64], scale: float) -> npt.NDArray[
     return result
 
 
-def perceptual_hash(thumb: Thumb, profile: str) -> Computed:
+def perceptual_hash(thumb: Thumb, profile: str, *, dihedral: bool = False) -> Computed:
     """pHash (Zauner, "Implementation and Benchmarking of Perceptual Image Hash Functions", 2010).
 
     32x32 grey, 2-D DCT-II, top-left 8x8 block of low frequencies.
     ``jimp``: threshold = median of the 63 AC coefficients (the 32nd smallest), DC bit 0.
     ``imagehash``: threshold = median of all 64 (numpy's), DC included, as imagehash 4.3 does.
+
+    ``dihedral``: also the hashes of the thumbnail turned by each of ``_dihedral.DIHEDRAL``,
+    from the same block (a turn transposes the DCT and changes the sign of its odd
+    frequencies), each with its own threshold and unstable bits.
     """
+    block = imagehash_dct(thumb) if profile == "imagehash" else jimp_dct(thumb)
+    plain = _phash_of(block, profile)
+    if not dihedral:
+        return plain
+    turned = tuple(_phash_of(b, profile) for b in dct_dihedral(block, first_frequency=0))
+    return Computed(plain.hash, plain.unstable_bits, dihedral=turned)
+
+
+def _phash_of(block: npt.NDArray[np.float64], profile: str) -> Computed:
+    """pHash's bits, and how many of them are unstable, from its 8x8 DCT block [v, u]."""
+    flat = block.ravel()
     if profile == "imagehash":
-        flat = imagehash_dct(thumb).ravel()
         bits = flat > np.median(flat)
         considered = flat
     else:
-        flat = jimp_dct(thumb).ravel()
         considered = flat[1:]
         bits = np.concatenate([[False], considered > np.sort(considered)[_ABOVE - 1]])
     # The DC term is the sum of the pixels (times 4 in scipy's scaling): every other

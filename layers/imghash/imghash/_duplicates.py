@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._algorithms import ALL
 from ._compare import LIKELY_SAME_MAX_DISTANCE, compare
 from ._errors import ImghashError, InvalidRequest
 from ._folders import HashOptions, expand, hash_many
@@ -19,6 +20,9 @@ __all__ = ["DuplicateGroup", "DuplicatePair", "find_duplicates", "group_duplicat
 
 #: Largest ``max_distance`` accepted (the index's largest search radius).
 _MAX_DISTANCE = 16
+#: The algorithms images are grouped by: the seed's three (``all``), whose 64-bit hashes
+#: the in-memory index searches.
+_GROUPED = tuple(a.name for a in ALL)
 
 
 @dataclass(frozen=True)
@@ -129,10 +133,8 @@ def find_duplicates(
     processes (default one per core; 1 hashes in this process). A file that cannot be
     hashed is left out and passed to ``on_error(path, error)`` when given.
     """
-    if algorithm not in LIKELY_SAME_MAX_DISTANCE:
-        raise InvalidRequest(
-            f"unknown algorithm {algorithm!r}; use one of {', '.join(LIKELY_SAME_MAX_DISTANCE)}"
-        )
+    if algorithm not in _GROUPED:
+        raise InvalidRequest(f"unknown algorithm {algorithm!r}; use one of {', '.join(_GROUPED)}")
     if max_distance is not None and not 0 <= max_distance <= _MAX_DISTANCE:
         raise InvalidRequest(f"max_distance={max_distance} is outside 0..{_MAX_DISTANCE}")
     if jobs is not None and jobs < 1:

@@ -62,6 +62,8 @@ class HashOptions:
     profile: str
     fast: bool
     settings: Settings
+    #: Hash the image turned each way too (``HashResult.dihedral``).
+    dihedral: bool = False
 
 
 def _is_url(source: str) -> bool:
@@ -86,6 +88,7 @@ def hash_task(job: tuple[HashOptions, str | bytes]) -> HashResult | ImghashError
             profile=options.profile,
             fast=options.fast,
             settings=options.settings,
+            dihedral=options.dihedral,
         )
     except ImghashError as err:
         return err

@@ -22,17 +22,29 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from ._pdq_downscale import SIDE, downscale
+from ._algorithms import Computed
+from ._dihedral import DIHEDRAL
+from ._hashvalue import Hash
+from ._pdq_downscale import SIDE, downscale, downscale_columns
+
+if TYPE_CHECKING:
+    from ._pixels import Pixels
 
 __all__ = [
+    "BITS",
     "DIHEDRAL",
+    "LUMA_ROWS",
+    "MIN_SIDE",
+    "LumaMaker",
     "PdqHash",
     "dct_dihedral",
+    "pdq_columns_hashes",
+    "pdq_computed",
     "pdq_dihedral",
     "pdq_dihedral_luma",
     "pdq_hash",
@@ -42,25 +54,17 @@ __all__ = [
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
+#: A block of DCT coefficients: PDQ's are float32, pHash's float64.
+Block = TypeVar("Block", npt.NDArray[np.float32], npt.NDArray[np.float64])
 
 #: Coefficients kept per side: frequencies 1 to 16 (the constant term is left out).
 _FREQUENCIES = 16
 #: Images narrower or shorter than this hash to 0 with quality 0 (MIN_HASHABLE_DIM).
 MIN_SIDE = 5
-#: The eight orientations, in the order of the reference's dihedral hashes
-#: (``pdqDihedralHash256esFromFloatLuma``) and ``pdqhash.compute_dihedral``.
-DIHEDRAL = (
-    "original",
-    "rotate90",
-    "rotate180",
-    "rotate270",
-    "flipx",
-    "flipy",
-    "flipplus1",
-    "flipminus1",
-)
+#: A PDQ hash has 16 x 16 bits.
+BITS = _FREQUENCIES * _FREQUENCIES
 #: Rows of luminance converted per block: the float64 temporaries stay in the cache.
-_LUMA_BLOCK = 64
+LUMA_ROWS = 64
 
 
 class PdqHash(NamedTuple):
@@ -70,26 +74,52 @@ class PdqHash(NamedTuple):
     quality: int
 
 
-def pdq_luma(rgb: U8) -> F32:
-    """The float32 luminance PDQ hashes, from an 8-bit RGB array (height, width, 3).
+class LumaMaker:
+    """PDQ's luminance of the row blocks of one image, as float32 into any view of a plane.
 
-    ``(0.299 R + 0.587 G) + 0.114 B`` in double, rounded to float32: what
-    ``pdqhash`` computes (the C++ command-line tool rounds after every step in
-    float32 instead, and so differs from it in the last bit of a few pixels).
+    ``(0.299 R + 0.587 G) + 0.114 B`` in double, rounded to float32: what ``pdqhash``
+    computes (the C++ command-line tool rounds after every step in float32 instead, and
+    so differs from it in the last bit of a few pixels). The double temporaries are
+    those of one block of :data:`LUMA_ROWS` rows, allocated once per image.
     """
-    rows, cols = rgb.shape[:2]
-    luma = np.empty((rows, cols), dtype=np.float32)
-    one = np.empty((min(rows, _LUMA_BLOCK), cols), dtype=np.float64)
-    two = np.empty_like(one)
-    for start in range(0, rows, _LUMA_BLOCK):
-        block = rgb[start : start + _LUMA_BLOCK]
-        a, b = one[: len(block)], two[: len(block)]
+
+    def __init__(self, width: int) -> None:
+        self._one = np.empty((LUMA_ROWS, width), dtype=np.float64)
+        self._two = np.empty_like(self._one)
+
+    def __call__(self, block: U8, out: F32) -> None:
+        """The luminance of ``block`` into ``out`` (rows, width): a strided view will do.
+
+        ``block`` is (rows, width, channels) uint8, at most LUMA_ROWS rows: R, G, B first,
+        or one channel of grey, which is R = G = B.
+        """
+        if block.shape[-1] < 3:
+            out[...] = _grey_luma()[block[..., 0]]
+            return
+        a, b = self._one[: len(block)], self._two[: len(block)]
         np.multiply(block[..., 0], 0.299, out=a)
         np.multiply(block[..., 1], 0.587, out=b)
         np.add(a, b, out=a)
         np.multiply(block[..., 2], 0.114, out=b)
         np.add(a, b, out=a)
-        luma[start : start + len(block)] = a
+        out[...] = a
+
+
+@cache
+def _grey_luma() -> F32:
+    """The luminance of each grey level v, as of the colour (v, v, v): a lookup table."""
+    v = np.arange(256, dtype=np.float64)
+    table: F32 = ((v * 0.299 + v * 0.587) + v * 0.114).astype(np.float32)
+    return table
+
+
+def pdq_luma(rgb: U8) -> F32:
+    """The float32 luminance PDQ hashes, from an 8-bit RGB array (height, width, 3)."""
+    rows, cols = rgb.shape[:2]
+    luma = np.empty((rows, cols), dtype=np.float32)
+    make = LumaMaker(cols)
+    for start in range(0, rows, LUMA_ROWS):
+        make(rgb[start : start + LUMA_ROWS], luma[start : start + LUMA_ROWS])
     return luma
 
 
@@ -125,7 +155,42 @@ def pdq_dihedral_luma(luma: F32) -> list[PdqHash]:
     return [PdqHash(_bits(c), quality) for c in dct_dihedral(_dct(small), first_frequency=1)]
 
 
-def dct_dihedral(coefficients: F32, first_frequency: int) -> list[F32]:
+def pdq_columns_hashes(columns: F32, *, dihedral: bool = False) -> list[PdqHash]:
+    """The hash of a luma plane laid out by columns ((cols, rows): the plane transposed),
+    then, when ``dihedral``, its eight dihedral hashes: the same values as
+    :func:`pdq_hash_luma` and :func:`pdq_dihedral_luma` of the plane.
+
+    ``columns`` is overwritten (the filters run in place, see ``downscale_columns``):
+    no other full-size array is made.
+    """
+    cols, rows = columns.shape
+    if min(cols, rows) < MIN_SIDE:
+        return [PdqHash(0, 0)] * (1 + len(DIHEDRAL) * dihedral)
+    # A 64x64 plane is hashed as it is (pdq_hash_luma), and filtered for the dihedral ones.
+    as_is = np.ascontiguousarray(columns.T) if (rows, cols) == (SIDE, SIDE) else None
+    small = downscale_columns(columns) if as_is is None or dihedral else as_is
+    first = small if as_is is None else as_is
+    hashes = [PdqHash(_bits(_dct(first)), _quality(first))]
+    if dihedral:
+        quality = _quality(small)
+        hashes += [PdqHash(_bits(c), quality) for c in dct_dihedral(_dct(small), 1)]
+    return hashes
+
+
+def pdq_computed(pixels: Pixels, profile: str, *, dihedral: bool = False) -> Computed:
+    """PDQ in the registry: the hash and quality of the frame the profile sees.
+
+    Every profile gives the values of ``pdqhash`` on the frame's 8-bit RGB pixels; the
+    profile decides only whether the frame is turned by its EXIF orientation first
+    (``Profile.applies_orientation``). See ``_pixels.pdq_columns``.
+    """
+    hashes = pdq_columns_hashes(pixels.luma_columns(), dihedral=dihedral)
+    computed = [Computed(Hash(h.value, BITS), quality=h.quality) for h in hashes]
+    turned = tuple(computed[1:]) if dihedral else None
+    return Computed(computed[0].hash, quality=computed[0].quality, dihedral=turned)
+
+
+def dct_dihedral(coefficients: Block, first_frequency: int) -> list[Block]:
     """A square block of 2-D DCT-II coefficients as it would be for each orientation in DIHEDRAL.
 
     Turning an image only transposes its DCT and flips the sign of odd frequencies,

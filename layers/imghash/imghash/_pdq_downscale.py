@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SIDE", "decimation_indices", "downscale", "window_size"]
+__all__ = ["SIDE", "decimation_indices", "downscale", "downscale_columns", "window_size"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -28,6 +28,9 @@ _ROUNDS = 2
 _MIN_WIDE = 100
 #: Rows per strip when transposing (a strip's transpose stays in the CPU cache).
 _STRIP = 256
+#: Floats in the running sums of one block of a pass (32 MB): a pass takes its lines in
+#: blocks of about this size, as few as fit, since each step is one numpy call per block.
+_BLOCK_FLOATS = 8 * 1024 * 1024
 
 
 def window_size(old: int, new: int) -> int:
@@ -51,43 +54,91 @@ def decimation_indices(old: int, new: int = SIDE) -> npt.NDArray[np.intp]:
 def downscale(luma: F32) -> F32:
     """The 64x64 float32 image PDQ hashes, from a float32 luma plane (rows, cols).
 
-    Like the reference's ``jaroszFilterFloat`` then ``decimateFloat``: per round a
-    pass along the rows then one along the columns. A pass runs down axis 0 here,
-    so the plane is transposed between passes. Only the 64 sampled columns go
-    through the last pass: the others are never read.
+    ``luma`` is left as it is: the work is done on a transposed copy
+    (:func:`downscale_columns`).
     """
-    rows, cols = luma.shape
+    return downscale_columns(_transposed(luma))
+
+
+def downscale_columns(columns: F32) -> F32:
+    """The 64x64 float32 image (rows, cols) PDQ hashes, from its luma laid out by columns.
+
+    ``columns`` is the luma plane transposed, (cols, rows), C-contiguous: an image row
+    is a column of it. It is overwritten: the passes run in place, a block of lines at
+    a time, so the memory needed beyond the plane is a few blocks, whatever its size.
+
+    Like the reference's ``jaroszFilterFloat`` then ``decimateFloat``: per round a
+    pass along the rows then one along the columns. In the last round only the 64
+    sampled columns go through the pass along the columns, and only the 64 sampled
+    rows of those are kept: the others are never read.
+    """
+    cols, rows = columns.shape
     along_rows, along_cols = window_size(cols, SIDE), window_size(rows, SIDE)
-    plane = _transposed(luma)  # (cols, rows): an image row is now a column
-    for round_ in range(_ROUNDS):
-        last = round_ == _ROUNDS - 1
-        keep = decimation_indices(cols) if last else None
-        plane = _transposed(_box(plane, along_rows, keep))
-        keep = decimation_indices(rows) if last else None
-        plane = _box(plane, along_cols, keep)
-        if not last:
-            plane = _transposed(plane)
-    return plane
+    for _ in range(_ROUNDS - 1):
+        _box(columns, along_rows, out=columns)
+        _box_each_row(columns, along_cols)
+    sampled = _box(columns, along_rows, keep=decimation_indices(cols))  # (64, rows)
+    return _box(_transposed(sampled), along_cols, keep=decimation_indices(rows))
 
 
-def _transposed(x: F32) -> F32:
-    """A C-contiguous transpose, copied in strips (twice as fast as one copy when large)."""
-    out = np.empty((x.shape[1], x.shape[0]), dtype=np.float32)
+def _transposed(x: F32, out: F32 | None = None) -> F32:
+    """A C-contiguous transpose (into ``out`` when given), copied in strips: twice as fast
+    as one copy when large."""
+    if out is None:
+        out = np.empty((x.shape[1], x.shape[0]), dtype=np.float32)
     for start in range(0, x.shape[0], _STRIP):
         out[:, start : start + _STRIP] = x[start : start + _STRIP].T
     return out
 
 
-def _box(x: F32, window: int, keep: npt.NDArray[np.intp] | None = None) -> F32:
+def _box(
+    x: F32,
+    window: int,
+    keep: npt.NDArray[np.intp] | None = None,
+    out: F32 | None = None,
+) -> F32:
     """One box pass of ``window`` down axis 0 of ``x`` (each column on its own).
 
-    Returns the rows ``keep`` of the result (all rows when None).
+    Returns the rows ``keep`` of the result (all rows when None), written into ``out``
+    when given (``x`` itself for a pass in place). The columns are taken a block at a
+    time, so the running sums held at once are those of one block.
     """
-    sums = _box_sums_wide(x, window) if x.shape[1] >= _MIN_WIDE else _box_sums_cumsum(x, window)
-    counts = _window_counts(x.shape[0], window)
+    length, width = x.shape
+    counts = _window_counts(length, window)
     if keep is not None:
-        sums, counts = sums[keep], counts[keep]
-    return np.divide(sums, counts[:, None], out=sums if keep is None else None)
+        counts = counts[keep]
+    if out is None:
+        out = np.empty((len(counts), width), dtype=np.float32)
+    block = _block(length, width)
+    for start in range(0, width, block):
+        part = x[:, start : start + block]
+        wide = part.shape[1] >= _MIN_WIDE
+        sums = _box_sums_wide(part, window) if wide else _box_sums_cumsum(part, window)
+        if keep is not None:
+            sums = sums[keep]
+        np.divide(sums, counts[:, None], out=out[:, start : start + block])
+    return out
+
+
+def _block(length: int, lines: int) -> int:
+    """How many of ``lines`` lines of ``length`` a pass takes at once: equal blocks of at
+    most _BLOCK_FLOATS, an odd number of lines (a transpose reading rows a power of two
+    apart, 4 KB, thrashes the CPU cache: four times slower)."""
+    blocks = -(-length * lines // _BLOCK_FLOATS)
+    return -(-lines // blocks) | 1
+
+
+def _box_each_row(x: F32, window: int) -> None:
+    """One box pass of ``window`` along axis 1 of ``x``, in place (each row on its own).
+
+    A block of rows is transposed so that the pass runs down axis 0, one numpy call
+    per step for every row of the block, and written back.
+    """
+    block = _block(x.shape[1], x.shape[0])
+    for start in range(0, x.shape[0], block):
+        part = x[start : start + block]
+        turned = _transposed(part)
+        _transposed(_box(turned, window, out=turned), out=part)
 
 
 def _half(window: int) -> int:

@@ -2,17 +2,21 @@
 
 ``jimp`` reproduces the reference service (Jimp 0.22): RGBA, EXIF orientation,
 Jimp's grey, Jimp's resizer. ``imagehash`` reproduces the imagehash 4.3
-library: Pillow's ``convert("L")`` and LANCZOS, no orientation.
+library: Pillow's ``convert("L")`` and LANCZOS, no orientation. PDQ reads the frame
+through its own pipeline in both (``pdq_columns``), turned as the profile turns.
 
 Memory stays proportional to the pixels: the jimp profile reads the decoded frame in
 blocks of rows and keeps only the grey plane (and alpha, if any), one byte a pixel each,
-laid out as the resizer reads it. No full-size copy in any wider type is ever made.
+laid out as the resizer reads it; PDQ's luminance is one float32 plane, filtered in
+place. Each is made only when an algorithm asks for it, and no other full-size copy in
+a wider type is ever made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from functools import cache
+from typing import TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,13 +26,16 @@ from ._algorithms import ALGORITHMS
 from ._decode import DecodedImage
 from ._grey import ROWS_PER_BLOCK, GreyMaker, grey_of_level
 from ._jimp_resize import GreyPlanes, resize_grey
+from ._pdq import LUMA_ROWS, LumaMaker
 
-__all__ = ["Pixels", "jimp_planes", "prepare_imagehash", "prepare_jimp"]
+__all__ = ["Pixels", "jimp_planes", "pdq_columns", "prepare_imagehash", "prepare_jimp"]
 
 U8 = npt.NDArray[np.uint8]
+F32 = npt.NDArray[np.float32]
+T = TypeVar("T")
 
 #: Every thumbnail width the algorithms read: the resizer sums columns once for all.
-_WIDTHS = tuple(sorted({a.width for a in ALGORITHMS.values()}))
+_WIDTHS = tuple(sorted({a.thumbnail[0] for a in ALGORITHMS.values() if a.thumbnail}))
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
 #: Pillow modes read block by block as they are; any other is converted first.
 _DIRECT = {"RGB", "RGBA", "L", "LA", "1", "F", *_SIXTEEN_BIT}
@@ -129,11 +136,55 @@ def _oriented(plane: U8, flip_rows: bool, flip_columns: bool) -> U8:
     return out
 
 
+def _stored_size(decoded: DecodedImage) -> tuple[int, int]:
+    """(height, width) of the frame as decoded (smaller than the header's in fast mode)."""
+    if decoded.rgb is not None:
+        height, width = decoded.rgb.shape[:2]
+        return height, width
+    return decoded.image.height, decoded.image.width
+
+
+def pdq_columns(decoded: DecodedImage, *, turn: bool) -> F32:
+    """PDQ's luminance of the frame, laid out by columns: (columns, rows) float32.
+
+    The frame is read as the jimp profile reads it (8-bit RGB, 16-bit samples scaled
+    ``v >> 8``; palette, CMYK and the like converted by Pillow; alpha left out, as
+    ``pdqhash`` users do with ``convert("RGB")``), and turned upright by its EXIF
+    orientation when ``turn``. The turn costs nothing: each block of rows is written
+    where it belongs in the upright image's column layout, the one PDQ's filters read.
+    """
+    _kind, read = _blocks(decoded)
+    height, width = _stored_size(decoded)
+    transposed, flip_rows, flip_columns = _ORIENT.get(
+        decoded.orientation if turn else 1, _ORIENT[1]
+    )
+    plane = np.empty((width, height) if transposed else (height, width), dtype=np.float32)
+    view = plane[::-1] if flip_rows else plane
+    view = view[:, ::-1] if flip_columns else view
+    make = LumaMaker(width)
+    for top in range(0, height, LUMA_ROWS):
+        bottom = min(top + LUMA_ROWS, height)
+        make(read(top, bottom), view[:, top:bottom].T if transposed else view[top:bottom])
+    return plane
+
+
+def _once(make: Callable[[], T]) -> Callable[[], T]:
+    """``make``, called the first time only: the result is kept for the later calls."""
+    return cache(make)
+
+
 class Pixels:
     """One image prepared for a profile; hands out grey thumbnails, each made once."""
 
-    def __init__(self, make: Callable[[int, int], U8], width: int, height: int) -> None:
+    def __init__(
+        self,
+        make: Callable[[int, int], U8],
+        width: int,
+        height: int,
+        luma: Callable[[], F32],
+    ) -> None:
         self._make = make
+        self._luma = luma
         self._cache: dict[tuple[int, int], U8] = {}
         #: Size after orientation, as the profile sees the image.
         self.width = width
@@ -150,16 +201,31 @@ class Pixels:
             self._cache[key] = self._make(width, height)
         return self._cache[key]
 
+    def luma_columns(self) -> F32:
+        """PDQ's luminance plane by columns (``pdq_columns``), made afresh: PDQ's filters
+        overwrite it."""
+        return self._luma()
+
 
 def prepare_jimp(decoded: DecodedImage) -> Pixels:
-    planes = jimp_planes(decoded)
-    return Pixels(lambda w, h: resize_grey(planes, w, h, _WIDTHS), planes.width, planes.height)
+    planes = _once(lambda: jimp_planes(decoded))
+    height, width = _stored_size(decoded)
+    if decoded.orientation >= 5:  # a quarter turn: the sides swap
+        width, height = height, width
+    return Pixels(
+        lambda w, h: resize_grey(planes(), w, h, _WIDTHS),
+        width,
+        height,
+        lambda: pdq_columns(decoded, turn=True),
+    )
 
 
 def prepare_imagehash(decoded: DecodedImage) -> Pixels:
-    grey = decoded.pillow().convert("L")
+    grey = _once(lambda: decoded.pillow().convert("L"))
+    height, width = _stored_size(decoded)
     return Pixels(
-        lambda w, h: cast(U8, np.asarray(grey.resize((w, h), Image.Resampling.LANCZOS))),
-        grey.width,
-        grey.height,
+        lambda w, h: cast(U8, np.asarray(grey().resize((w, h), Image.Resampling.LANCZOS))),
+        width,
+        height,
+        lambda: pdq_columns(decoded, turn=False),
     )

@@ -13,8 +13,9 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from ._algorithms import resolve_algorithms
+from ._algorithms import ALGORITHMS, resolve_algorithms
 from ._cli_index import add_index_commands
 from ._cli_io import (
     EXIT_CLOSED_PIPE,
@@ -28,7 +29,8 @@ from ._cli_io import (
     jobs_of,
     options_of,
 )
-from ._compare import compare
+from ._compare import MIN_QUALITY, compare
+from ._dihedral import DIHEDRAL, check_dihedral
 from ._errors import ImghashError
 from ._profiles import PROFILES
 from ._settings import Settings
@@ -71,7 +73,10 @@ def _cmd_hash(args: argparse.Namespace, settings: Settings) -> int:
                     for name, count in outcome.unstable_bits.items()
                     if count
                 )
-                console.line(f"{line}  {source}{flat}{noisy}")
+                scores = "".join(
+                    f"  ({name} quality {score})" for name, score in outcome.quality.items()
+                )
+                console.line(f"{line}  {source}{flat}{noisy}{scores}")
             console.step()
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -79,26 +84,35 @@ def _cmd_hash(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     console = Console(args)
     options = options_of(args, settings)
+    if args.dihedral:
+        check_dihedral([a.name for a in resolve_algorithms(args.algorithm)])
     results = []
-    for source in (args.first, args.second):
+    for source, dihedral in ((args.first, args.dihedral), (args.second, False)):
         try:
-            results.append(hash_one(source, options))
+            results.append(hash_one(source, replace(options, dihedral=dihedral)))
         except ImghashError as err:
             console.report(source, err.to_dict())
             return EXIT_USAGE
     first, second = results
-    comparison = compare(first, second)
+    comparison = compare(first, second, dihedral=args.dihedral)
     verdict = EXIT_OK if comparison.likely_same else EXIT_FAILED
     if args.json:
         console.emit(comparison.to_dict())
         return verdict
+    digits = max(len(h.hex()) for h in first.hashes.values()) + 1
     console.line(
-        f"{'algorithm':<10} {'image1':<17} {'image2':<17} {'distance':>8} {'similarity':>10}"
+        f"{'algorithm':<10} {'image1':<{digits}} {'image2':<{digits}} {'distance':>8} "
+        f"{'similarity':>10}"
     )
     for name, c in comparison.algorithms.items():
         console.line(
-            f"{name:<10} {first.hashes[name].hex():<17} {second.hashes[name].hex():<17} "
-            f"{c.distance:>8} {c.similarity:>10}"
+            f"{name:<10} {first.hashes[name].hex():<{digits}} "
+            f"{second.hashes[name].hex():<{digits}} {c.distance:>8} {c.similarity:>10}"
+        )
+    if comparison.orientation is not None:
+        console.line(
+            f"orientation: {comparison.orientation} (image2 matched image1 turned so; the "
+            f"distances of {', '.join(first.dihedral)} are the turned image's)"
         )
     console.line(
         f"average similarity {comparison.average_similarity}, "
@@ -109,6 +123,13 @@ def _cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
         for name, count in unstable.items():
             if count:
                 console.line(f"note: {count} of {label}'s {name} bits are rounding noise")
+    for label, scores in zip(("image1", "image2"), comparison.quality, strict=True):
+        for name, score in scores.items():
+            if score < MIN_QUALITY:
+                console.line(
+                    f"note: {label}'s {name} quality is {score}, under {MIN_QUALITY}: "
+                    f"{name} does not decide"
+                )
     for label, flat in zip(("image1", "image2"), comparison.low_information, strict=True):
         if flat:
             console.line(f"note: {label} is nearly flat; its hashes carry little information")
@@ -142,7 +163,7 @@ def _common(p: argparse.ArgumentParser, algorithm: bool = True, jobs: bool = Fal
             "--algorithm",
             default="all",
             type=_algorithms,
-            help="ahash, dhash, phash, all (default) or a comma list",
+            help=f"{', '.join(ALGORITHMS)}, all (default: ahash, dhash, phash) or a comma list",
         )
     p.add_argument(
         "-p",
@@ -171,7 +192,7 @@ def _common(p: argparse.ArgumentParser, algorithm: bool = True, jobs: bool = Fal
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     parser = argparse.ArgumentParser(
-        prog="imghash", description="Perceptual image hashes: aHash, dHash, pHash."
+        prog="imghash", description="Perceptual image hashes: aHash, dHash, pHash, PDQ."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     hash_cmd = commands.add_parser(
@@ -193,6 +214,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         epilog=_EXIT_COMPARE,
     )
     _common(compare_cmd)
+    compare_cmd.add_argument(
+        "--dihedral",
+        action="store_true",
+        help="match B against A turned or flipped each of the eight ways "
+        f"({', '.join(DIHEDRAL)}); only phash and pdq decide then",
+    )
     compare_cmd.add_argument("first", metavar="A")
     compare_cmd.add_argument("second", metavar="B")
     handlers: dict[str, Handler] = {"hash": _cmd_hash, "compare": _cmd_compare}

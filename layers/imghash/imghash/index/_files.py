@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .._algorithms import ALGORITHMS
 from .._errors import ImghashError
 from .._hashing import read_source
 from .._settings import Settings
-from ._indexer import ObjectRef
+from ._indexer import INDEXED, ObjectRef
 from ._record import IndexRecord
 from ._store import Store
 
@@ -49,7 +48,7 @@ def plan_file(path: Path, store: Store, *, profile: str) -> IndexRecord | Object
         and known.version == version
         and known.profile == profile
         # hashed by every algorithm (a record made before PDQ is hashed again), or no image
-        and (known.error is not None or all(name in known.hashes for name in ALGORITHMS))
+        and (known.error is not None or all(name in known.hashes for name in INDEXED))
     ):
         return known
     return ObjectRef(FILE_BUCKET, key, version, stat.st_size, "", profile)

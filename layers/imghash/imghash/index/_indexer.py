@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._algorithms import ALGORITHMS
 from .._errors import ImghashError
 from .._hashing import hash_image
 from .._settings import Settings
 from ._record import IndexRecord
 
-__all__ = ["ObjectRef"]
+__all__ = ["INDEXED", "ObjectRef"]
+
+#: The algorithms a record holds: every one of the registry, PDQ included.
+INDEXED = tuple(ALGORITHMS)
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class ObjectRef:
     def hashed(self, data: bytes, settings: Settings) -> IndexRecord:
         """Hash ``data`` into a record; an image error becomes a record with its code."""
         try:
-            result = hash_image(data, profile=self.profile, settings=settings)
+            result = hash_image(data, algorithms=INDEXED, profile=self.profile, settings=settings)
         except ImghashError as err:
             return self.failed(err)
         return IndexRecord(
@@ -40,6 +44,7 @@ class ObjectRef:
             width=result.width,
             height=result.height,
             hashes=dict(result.hashes),
+            quality=dict(result.quality),
             low_information=result.low_information,
         )
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from .._algorithms import ALGORITHMS, resolve_algorithms
+from .._algorithms import ALGORITHMS, ALL, resolve_algorithms
+from .._dihedral import DIHEDRAL, dihedral_algorithms
 from .._profiles import DEFAULT_PROFILE, PROFILES, resolve_profile
 from .._settings import Settings
 from ._inputs import ImageSource, Options
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALGORITHM",
     "ALGORITHM_SCHEMA",
+    "COMPARE_PROPERTIES",
     "FAST",
     "OPTION_PROPERTIES",
     "PROFILE",
@@ -34,11 +36,16 @@ __all__ = [
 ]
 
 ALGORITHM = (
-    f"{', '.join(ALGORITHMS)} or all (the default), or a comma list such as "
-    f"{','.join(list(ALGORITHMS)[:2])}"
+    f"{', '.join(ALGORITHMS)} or all (the default: {', '.join(a.name for a in ALL)}), or a "
+    f"comma list such as {','.join(list(ALGORITHMS)[:2])}"
 )
 PROFILE = "; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values())
 FAST = "let the JPEG decoder scale down first: faster, a bit or two may differ"
+DIHEDRAL_OPTION = (
+    "match the second image against the first turned or flipped each of the eight ways "
+    f"({', '.join(DIHEDRAL)}): the answer's orientation says which matched, and only "
+    f"{' and '.join(dihedral_algorithms())} decide likely_same"
+)
 
 _NAME = "(?:" + "|".join(re.escape(name) for name in ["all", *ALGORITHMS]) + ")"
 
@@ -63,6 +70,11 @@ OPTION_PROPERTIES: dict[str, dict[str, Any]] = {
     "algorithm": ALGORITHM_SCHEMA,
     "profile": PROFILE_SCHEMA,
     "fast": {"type": "boolean", "default": False, "description": FAST},
+}
+#: Compare's options: the hashing options and dihedral matching.
+COMPARE_PROPERTIES: dict[str, dict[str, Any]] = {
+    **OPTION_PROPERTIES,
+    "dihedral": {"type": "boolean", "default": False, "description": DIHEDRAL_OPTION},
 }
 
 
@@ -108,8 +120,10 @@ def checked_options(request: Request, options: Options) -> Options:
     return options
 
 
-async def hash_source(request: Request, source: ImageSource, options: Options) -> HashResult:
-    """Fetch (when a URL) and hash one image, off the event loop."""
+async def hash_source(
+    request: Request, source: ImageSource, options: Options, *, dihedral: bool = False
+) -> HashResult:
+    """Fetch (when a URL) and hash one image, off the event loop; ``dihedral``: turned too."""
     from .._hashing import hash_image
 
     settings = settings_of(request)
@@ -123,6 +137,7 @@ async def hash_source(request: Request, source: ImageSource, options: Options) -
             profile=options.profile,
             fast=options.fast,
             settings=settings,
+            dihedral=dihedral,
         )
 
     return await run_in_threadpool(work)

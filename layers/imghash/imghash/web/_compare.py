@@ -8,11 +8,13 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from .._algorithms import resolve_algorithms
 from .._compare import compare, compare_hashes
+from .._dihedral import check_dihedral
 from .._errors import InvalidRequest
 from .._hashvalue import Hash
 from ._common import (
-    OPTION_PROPERTIES,
+    COMPARE_PROPERTIES,
     checked_options,
     hash_source,
     option_parameters,
@@ -38,12 +40,12 @@ RESPONSES = {**answer(EXAMPLE, MESSAGE), **error_responses(400, 401, 413, 415, 4
 _EMPTY_TEXT = {"type": "string", "example": ""}
 
 POST_BODY = {
-    "parameters": option_parameters(defaults=False),
+    "parameters": option_parameters(defaults=False, properties=COMPARE_PROPERTIES),
     "requestBody": {
         "description": "Multipart fields `image1` and `image2` (files, or base64 text; `file1` "
         'and `file2` work too) or `url1`/`url2`, or JSON `{"url1" | "image1", "url2" | '
-        '"image2", "algorithm", "profile", "fast"}`. The options may also be given in the '
-        "query, which wins over the body.",
+        '"image2", "algorithm", "profile", "fast", "dihedral"}`. The options may also be given '
+        "in the query, which wins over the body.",
         "required": True,
         "content": {
             "multipart/form-data": {
@@ -54,7 +56,7 @@ POST_BODY = {
                         "image2": {"type": "string", "format": "binary"},
                         "url1": _EMPTY_TEXT | {"description": "or the first image's URL"},
                         "url2": _EMPTY_TEXT | {"description": "or the second image's URL"},
-                        **OPTION_PROPERTIES,
+                        **COMPARE_PROPERTIES,
                     },
                 }
             },
@@ -66,7 +68,7 @@ POST_BODY = {
                         "image1": {"type": "string", "description": "first image in base64"},
                         "url2": {"type": "string", "description": "second image URL"},
                         "image2": {"type": "string", "description": "second image in base64"},
-                        **OPTION_PROPERTIES,
+                        **COMPARE_PROPERTIES,
                     },
                     # Each image exactly once: by URL or in base64.
                     "allOf": [
@@ -85,13 +87,16 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     if inputs.raw is not None:
         raise InvalidRequest("compare takes two images: multipart image1/image2, or JSON")
     options = checked_options(request, inputs.options())
+    if options.dihedral:  # refused before any fetching or decoding
+        check_dihedral([a.name for a in resolve_algorithms(options.algorithm)])
     settings = settings_of(request)
     first = inputs.image("url1", "image1", settings)
     second = inputs.image("url2", "image2", settings)
     one, two = await asyncio.gather(
-        hash_source(request, first, options), hash_source(request, second, options)
+        hash_source(request, first, options, dihedral=options.dihedral),
+        hash_source(request, second, options),
     )
-    return ok_response(request, compare(one, two).to_dict(), MESSAGE)
+    return ok_response(request, compare(one, two, dihedral=options.dihedral).to_dict(), MESSAGE)
 
 
 @router.get(
@@ -100,7 +105,7 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     description="Each image is required, given once: `url1` or `image1`, and `url2` or `image2`.",
     response_model=CompareEnvelope,
     responses=RESPONSES,
-    openapi_extra={"parameters": option_parameters(defaults=True)},
+    openapi_extra={"parameters": option_parameters(defaults=True, properties=COMPARE_PROPERTIES)},
 )
 async def get_compare(
     request: Request,

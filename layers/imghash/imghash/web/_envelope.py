@@ -99,16 +99,28 @@ class HashData(BaseModel):
     ahash: str | None = Field(None, examples=["fcfffff310100000"])
     dhash: str | None = Field(None, examples=["313c156666e4e584"])
     phash: str | None = Field(None, examples=["4edbd88c49eaf808"])
+    pdq: str | None = Field(
+        None,
+        examples=["564e785eb0c31ac72b4b8e94d0e68dc3dfb04b4975cfd1eb8759a31c038d806d"],
+        description="Meta's PDQ, 256 bits as 64 hex digits (only when asked for by name)",
+    )
     low_information: bool | None = Field(
         None,
-        description="present, and true, for a flat image whose bits are noise, or one "
-        "whose pHash is mostly noise (more than half of its bits unstable)",
+        description="present, and true, for a flat image whose bits are noise, one "
+        "whose pHash is mostly noise (more than half of its bits unstable), or one whose "
+        "PDQ quality is under 50",
     )
     unstable_bits: dict[str, int] | None = Field(
         None,
         examples=[{"phash": 12}],
         description="present when some pHash bits were decided by floating-point rounding "
         "noise (a coefficient tied with the median): how many, by algorithm",
+    )
+    quality: dict[str, int] | None = Field(
+        None,
+        examples=[{"pdq": 100}],
+        description="present when PDQ was computed: its quality score, 0 to 100, by "
+        "algorithm; under 50 the hash is low information (Meta advises discarding it)",
     )
 
 
@@ -164,7 +176,8 @@ class CompareData(BaseModel):
     likely_same: bool
     decided_by: list[str] = Field(
         description="the algorithms whose distances decided likely_same: those with at most "
-        "2 unstable bits on both sides, none for a flat image",
+        "2 unstable bits and a quality of at least 50 (PDQ) on both sides, only pHash and "
+        "PDQ with dihedral=true, none for a flat image",
         examples=[["ahash", "dhash", "phash"]],
     )
     average_similarity: int
@@ -172,6 +185,20 @@ class CompareData(BaseModel):
     unstable_bits: dict[str, dict[str, int]] = Field(
         description="each image's count of noise-decided bits, by algorithm (pHash)",
         examples=[{"image1": {"phash": 0}, "image2": {"phash": 0}}],
+    )
+    quality: dict[str, dict[str, int]] | None = Field(
+        None,
+        description="present when PDQ was compared: each image's quality score, by "
+        "algorithm; PDQ decides only when both are at least 50",
+        examples=[{"image1": {"pdq": 100}, "image2": {"pdq": 100}}],
+    )
+    orientation: str | None = Field(
+        None,
+        description="present with dihedral=true: how the first image, turned or flipped, "
+        "matched the second best (original, rotate90, rotate180, rotate270 counter-"
+        "clockwise; flipx upside down, flipy mirrored, flipplus1 and flipminus1 the "
+        "diagonals); the distances of pHash and PDQ are those of that orientation",
+        examples=["rotate90"],
     )
 
 

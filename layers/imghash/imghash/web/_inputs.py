@@ -59,6 +59,8 @@ class Options:
     algorithm: str | None
     profile: str | None
     fast: bool
+    #: Match against every orientation of the first image (compare; search).
+    dihedral: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,16 @@ class RequestInputs:
 
     def options(self) -> Options:
         """The hashing options; a field left empty (as forms send them) is not given."""
-        fast = self.fields.get("fast", "").strip().lower()
-        if fast not in _TRUE | _FALSE:
-            raise InvalidRequest(f"fast={fast!r} is not a boolean; use true or false")
         algorithm = self.fields.get("algorithm", "").strip() or None
         profile = self.fields.get("profile", "").strip() or None
-        return Options(algorithm, profile, fast in _TRUE)
+        return Options(algorithm, profile, self.boolean("fast"), self.boolean("dihedral"))
+
+    def boolean(self, name: str) -> bool:
+        """A true/false field (1/0, yes/no, on/off too); not given or empty is false."""
+        value = self.fields.get(name, "").strip().lower()
+        if value not in _TRUE | _FALSE:
+            raise InvalidRequest(f"{name}={value!r} is not a boolean; use true or false")
+        return value in _TRUE
 
     def image(self, url_name: str, image_name: str, settings: Settings) -> ImageSource:
         """The image named by ``url_name`` (a URL) or ``image_name`` (a file or base64).

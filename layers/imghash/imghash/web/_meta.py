@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse
 
 from .. import __version__
 from .._algorithms import ALGORITHMS
-from .._compare import LIKELY_SAME_MAX_DISTANCE, MAX_UNSTABLE_BITS
+from .._compare import LIKELY_SAME_MAX_DISTANCE, MAX_UNSTABLE_BITS, MIN_QUALITY
+from .._dihedral import DIHEDRAL, dihedral_algorithms
 from .._formats import FORMATS
 from .._profiles import DEFAULT_PROFILE, PROFILES
 from .._settings import Settings
@@ -45,9 +46,11 @@ def meta_data(settings: Settings, *, keyed: bool) -> dict[str, Any]:
         "version": __version__,
         "note": "Compute aHash, dHash and pHash (64-bit, hex) for an image: /v1/hash?url= or "
         "?image= (base64), or POST the image; optional algorithm=ahash|dhash|phash|all, "
+        "or pdq (Meta's 256-bit PDQ with its quality, asked for by name), "
         "profile=jimp|imagehash, fast=true. Compare two images via /v1/compare?url1=&url2= "
-        "for the Hamming distance and similarity per algorithm and a likely_same flag. "
-        "POST up to 100 images to /v1/hash/batch for the hashes, or the error, of each.",
+        "for the Hamming distance and similarity per algorithm and a likely_same flag; "
+        "dihedral=true matches rotated and flipped copies. POST up to 100 images to "
+        "/v1/hash/batch for the hashes, or the error, of each.",
         "source": "Local hashing (imghash, numpy and Pillow): no upstream service",
         "auth": "x-api-key header (API Gateway usage plans)"
         if keyed
@@ -61,9 +64,16 @@ def meta_data(settings: Settings, *, keyed: bool) -> dict[str, Any]:
         "likely_same": {
             "rule": "every deciding algorithm within its distance; an algorithm decides "
             "unless either image has more than max_unstable_bits of its bits decided by "
-            "rounding noise; nothing decides (not likely the same) for a flat image",
+            "rounding noise or a quality score under min_quality; with dihedral=true only "
+            "the dihedral algorithms decide; nothing decides (not likely the same) for a "
+            "flat image",
             "max_distance": dict(LIKELY_SAME_MAX_DISTANCE),
             "max_unstable_bits": MAX_UNSTABLE_BITS,
+            "min_quality": MIN_QUALITY,
+        },
+        "dihedral": {
+            "algorithms": list(dihedral_algorithms()),
+            "orientations": list(DIHEDRAL),
         },
         "limits": {
             "max_bytes": settings.max_bytes,

@@ -8,6 +8,11 @@ the same records. "First pass" is each query's first run after a server restart 
 shared buffers; the operating system's cache is left alone, as this machine is shared);
 "warm" is the median over three more passes. Then single inserts into the full table,
 each searched for right after its commit, and the disk each row takes.
+
+Then PDQ on the same server: 256-bit hashes for the first 10^6 records (16 substring
+indexes of 10^6 entries: loading 10^7 would take this run's time several times over),
+searched at Meta's threshold k = 31, one query and a dihedral search's eight, against
+the in-memory HashIndex and a numpy scan on the same hashes.
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from typing import Any
 
 import numpy as np
 from common import table
-from search import _data
+from search import PDQ_K, _data, _int
 
 from imghash import Hash
 from imghash.index import HashIndex, IndexRecord, PostgresStore
+from imghash.index._pgschema import WIDE
 
 N = 10**7
 KS = (10, 12)
+#: PDQ hashes loaded (records 1..N_PDQ get one): 16 indexes of them build in about a minute.
+N_PDQ = 10**6
 WARM_PASSES = 3
 INSERTS = 300
 CHUNK = 1_000_000
@@ -181,26 +189,35 @@ def _ms(times: list[float]) -> tuple[float, float]:
 
 
 def _searches(
-    store: PostgresStore, index: HashIndex, queries: np.ndarray, k: int, first: bool
+    store: PostgresStore,
+    index: HashIndex,
+    queries: np.ndarray,
+    k: int,
+    first: bool,
+    algorithm: str = "phash",
+    others: tuple[int, ...] = (),
 ) -> dict[str, list[float]]:
-    """One pass of every query on each method, interleaved; the answers compared."""
+    """One pass of every query (with ``others``: a dihedral search's eight) on each method,
+    interleaved; the answers compared."""
+    width = index.width
     times: dict[str, list[float]] = {"postgres": [], "memory": [], "scan": []}
-    for q in queries.tolist():
-        query = Hash(int(q))
+    for row in queries:
+        q = _int(row)
+        asked = [Hash(q, width), *(Hash(o, width) for o in others)]
         start = time.perf_counter()
         found, _ = store.search(
-            query, algorithm="phash", max_distance=k, limit=None, profile="jimp"
+            asked, algorithm=algorithm, max_distance=k, limit=None, profile="jimp"
         )
         times["postgres"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        hits = index.search(int(q), k)
+        hits = [(p, d) for p, d, _ in index.search_many([q, *others], k)]
         times["memory"].append(time.perf_counter() - start)
-        if not first:
+        if not first and not others:
             start = time.perf_counter()
-            scanned = index.scan(int(q), k)
+            scanned = index.scan(q, k)
             times["scan"].append(time.perf_counter() - start)
             assert set(scanned[0].tolist()) == {p for p, _ in hits}, "scan and index disagree"
-        in_sql = sorted((int(r.key[7:15]), d) for r, d in found)
+        in_sql = sorted((int(r.key[7:15]), d) for r, d, _ in found)
         assert in_sql == sorted(hits), "PostgreSQL and the in-memory index disagree"
     return times
 
@@ -216,9 +233,9 @@ def _inserts(store: PostgresStore, rng: np.random.Generator) -> tuple[float, flo
         store.put(record)
         times.append(time.perf_counter() - start)
         matches, _ = store.search(
-            Hash(value), algorithm="phash", max_distance=0, limit=None, profile="jimp"
+            [Hash(value)], algorithm="phash", max_distance=0, limit=None, profile="jimp"
         )
-        found += any(r.key == record.key for r, _ in matches)
+        found += any(r.key == record.key for r, _, _ in matches)
     for i in range(INSERTS):
         store.delete("bench", f"new/{i}.jpg")
     p50, p99 = _ms(times)
@@ -226,16 +243,115 @@ def _inserts(store: PostgresStore, rng: np.random.Generator) -> tuple[float, flo
 
 
 def _passes(
-    store: PostgresStore, index: HashIndex, queries: np.ndarray, k: int
+    store: PostgresStore, index: HashIndex, queries: np.ndarray, k: int, **more: Any
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """The first pass, then each query's median over the warm passes, per method."""
-    first = _searches(store, index, queries, k, first=True)
-    runs = [_searches(store, index, queries, k, first=False) for _ in range(WARM_PASSES)]
+    first = _searches(store, index, queries, k, first=True, **more)
+    runs = [_searches(store, index, queries, k, first=False, **more) for _ in range(WARM_PASSES)]
     warm = {
         name: [statistics.median(t) for t in zip(*(r[name] for r in runs), strict=True)]
         for name in runs[0]
     }
     return first, warm
+
+
+def _load_pdq(url: str, values: np.ndarray) -> dict[str, float]:
+    """COPY PDQ hashes for records 1..len(values), the substring indexes built after."""
+    import psycopg
+
+    n = len(values)
+    timings: dict[str, float] = {}
+    with psycopg.connect(url, autocommit=True) as db:
+        space = db.execute(
+            "SELECT id FROM hash_spaces WHERE profile = 'jimp' AND algorithm = 'pdq'"
+        ).fetchone()[0]  # type: ignore[index]
+        for part in range(1, WIDE.substrings + 1):
+            db.execute(f"DROP INDEX {WIDE.table}_s{part}")
+        hexes = [values[a : a + CHUNK].astype(">u8").tobytes().hex() for a in range(0, n, CHUNK)]
+        db.execute("SET session_replication_role = replica")  # no foreign-key checks
+        start = time.perf_counter()
+        _copy(
+            db,
+            f"COPY {WIDE.table} (id, space, hash, quality) FROM STDIN",
+            lambda a, b: "".join(
+                f"{i + 1}\t{space}\tx{hexes[i // CHUNK][(i % CHUNK) * 64 : (i % CHUNK + 1) * 64]}"
+                "\t90\n"
+                for i in range(a, b)
+            ),
+            n,
+        )
+        timings["copy"] = time.perf_counter() - start
+        db.execute("SET session_replication_role = DEFAULT")
+        start = time.perf_counter()
+        for part in range(1, WIDE.substrings + 1):
+            db.execute(
+                f"CREATE INDEX {WIDE.table}_s{part} ON {WIDE.table} (space, s{part}) "
+                "INCLUDE (hash, id)"
+            )
+        timings["16 indexes"] = time.perf_counter() - start
+        start = time.perf_counter()
+        db.execute(f"VACUUM ANALYZE {WIDE.table}")
+        timings["vacuum"] = time.perf_counter() - start
+    return timings
+
+
+def _pdq_sizes(url: str, n: int) -> list[list[str]]:
+    import psycopg
+
+    rows = []
+    with psycopg.connect(url) as db:
+        for name, sql in (
+            (f"{WIDE.table} heap", f"pg_relation_size('{WIDE.table}')"),
+            (f"{WIDE.table} primary key", f"pg_relation_size('{WIDE.table}_pkey')"),
+            (
+                f"{WIDE.substrings} substring indexes (the hot set)",
+                "(SELECT sum(pg_relation_size(c.oid)) FROM pg_class c"
+                f" WHERE c.relname LIKE '{WIDE.table}_s%')",
+            ),
+        ):
+            size = int(db.execute(f"SELECT {sql}").fetchone()[0])  # type: ignore[index]
+            rows.append([name, f"{size / 2**20:.0f} MiB", f"{size / n:.0f} B"])
+    return rows
+
+
+def _pdq(url: str, server: Any, rng: np.random.Generator) -> tuple[dict[str, float], str]:
+    """PDQ in SQL at N_PDQ hashes, beside the in-memory index and a scan: the metrics, and
+    the tables to print."""
+    values, queries = _data(N_PDQ, rng, 256, PDQ_K)
+    index = HashIndex(values, width=256)
+    timings = _load_pdq(url, values)
+    _restart(server)
+    store = PostgresStore.connect(url)
+    others = tuple(_int(row) for row in rng.integers(0, 2**64, (7, 4), dtype=np.uint64))
+    rows, metrics = [], {}
+    for label, more in (("1 query", {}), ("dihedral, 8 queries", {"others": others})):
+        first, warm = _passes(store, index, queries, PDQ_K, algorithm="pdq", **more)
+        rows.append(
+            [
+                label,
+                "PostgreSQL, m = 16 (16 bits each)",
+                *_cells(first["postgres"], warm["postgres"]),
+            ]
+        )
+        rows.append(
+            [label, "imghash HashIndex, in memory", *_cells(first["memory"], warm["memory"])]
+        )
+        if not more:
+            rows.append([label, "numpy scan (XOR + popcount)", *_cells([], warm["scan"])])
+        key = "dihedral" if more else "one"
+        metrics[f"pdq_pg_{key}_p50_ms"] = statistics.median(warm["postgres"]) * 1000
+        metrics[f"pdq_memory_{key}_p50_ms"] = statistics.median(warm["memory"]) * 1000
+    store.close()
+    headers = ["query", "method", "warm p50 ms", "warm p99 ms", "first pass p50", "first pass p99"]
+    load = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
+    sizes = _pdq_sizes(url, N_PDQ)
+    report = (
+        f"### PDQ search in PostgreSQL at 10^{len(str(N_PDQ)) - 1} hashes, k = {PDQ_K}: "
+        f"{len(queries)} queries with planted neighbours (every method found the same "
+        f"records)\n\n{table(headers, rows)}\n\nLoading {N_PDQ:,} PDQ hashes: {load}.\n\n"
+        + table([f"on disk, {N_PDQ:,} PDQ hashes", "size", "per hash"], sizes)
+    )
+    return metrics, report
 
 
 def _cells(first: list[float], warm: list[float]) -> list[str]:
@@ -279,6 +395,7 @@ def run() -> dict[str, float]:
                 insert_p50, insert_p99, found = _inserts(store, rng)
             store.close()
         sizes = _sizes(url, N)
+        pdq_metrics, pdq_report = _pdq(url, server, rng)
     print(
         f"### Search at 10^7 hashes: PostgreSQL against memory, {len(queries)} queries with "
         "planted neighbours (every method found the same records)\n"
@@ -293,5 +410,6 @@ def run() -> dict[str, float]:
         f"{found} of {INSERTS} found by a search right after their commit.\n"
     )
     print(table(["on disk, 10^7 records", "size", "per record"], sizes))
-    metrics.update(insert_p50_ms=insert_p50, inserts_found=found)
+    print("\n" + pdq_report)
+    metrics.update(insert_p50_ms=insert_p50, inserts_found=found, **pdq_metrics)
     return metrics

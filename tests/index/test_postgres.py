@@ -4,6 +4,7 @@ once under concurrency, the plan of a search, connections, the Data API's reques
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -11,12 +12,12 @@ import pytest
 from botocore.stub import Stubber
 
 from imghash import Hash, InvalidRequest, Settings
-from imghash._errors import IndexUnavailable
+from imghash._errors import IndexMissing, IndexUnavailable
 from imghash.index import IndexRecord, PostgresStore, SearchService, open_store, store_from_settings
-from imghash.index._pgschema import Layout
+from imghash.index._pgschema import WIDE, Layout
 from imghash.index._pgwire import Psycopg, psycopg_sql
-from imghash.index._postgres import GET, PUT, masked, search_sql
-from tests.index.test_store_search import answers, oracle, planted
+from imghash.index._postgres import GET, PUT, masked, search_params, search_sql
+from tests.index.test_store_search import answers, oracle, pdq_query, planted
 from tests.pg import CLUSTER_ARN, DATABASE, SECRET_ARN
 
 
@@ -43,14 +44,35 @@ def test_layout_cuts_64_bits_most_significant_first(
     assert rebuilt == value
 
 
-def test_probes_hold_every_value_within_the_radius() -> None:
-    layout = Layout("hashes64", 64, 4)
-    query = 0xFFFF_0000_1234_8000
-    probes = [{int(v) for v in p.strip("{}").split(",")} for p in layout.probes(query, 9)]
-    for part, found in enumerate(probes):
+def test_the_wide_layout_cuts_256_bits_in_16_and_sql_agrees(pg_url: str) -> None:
+    assert WIDE.widths == (16,) * 16
+    value = int.from_bytes(bytes(range(1, 33)), "big")  # 0x0102...20: each piece differs
+    pieces = [(value >> shift) & 0xFFFF for shift in WIDE.shifts]
+    assert pieces == [int.from_bytes(bytes([2 * i + 1, 2 * i + 2]), "big") for i in range(16)]
+    columns = ", ".join(WIDE.substring_sql(part) for part in range(16))
+    sql = (
+        f"SELECT {columns}, {WIDE.hex_sql('hash')}, {WIDE.distance_sql('hash', 'q')} "
+        f"FROM (SELECT {WIDE.query_sql('h')} AS hash) AS t"
+    )
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        row = db.execute(
+            psycopg_sql(sql),
+            {"h": WIDE.query_param(Hash(value, 256)), "q": Hash(value ^ 0b1011, 256).hex()},
+        ).fetchone()
+    assert row is not None
+    assert list(row[:16]) == pieces
+    assert row[16] == Hash(value, 256).hex()
+    assert row[17] == 3
+
+
+@pytest.mark.parametrize(("layout", "k"), [(Layout("hashes64", 64, 4), 9), (WIDE, 31), (WIDE, 40)])
+def test_probes_hold_every_value_within_the_radius(layout: Layout, k: int) -> None:
+    query = int.from_bytes(bytes(range(7, 7 + layout.bits // 8)), "big")
+    found = [{int(v) for v in p.strip("{}").split(",")} for p in layout.probes(query, k)]
+    for part, values in enumerate(found):
         mine = (query >> layout.shifts[part]) & 0xFFFF
-        expected = {v for v in range(1 << 16) if (v ^ mine).bit_count() <= 2}
-        assert found == expected
+        radius = k // layout.substrings
+        assert values == {v for v in range(1 << 16) if (v ^ mine).bit_count() <= radius}
 
 
 def test_rebuild_changes_m_and_search_stays_exact(store: PostgresStore, pg_url: str) -> None:
@@ -124,12 +146,10 @@ def test_probes_are_index_only_scans_and_nothing_is_scanned_whole(
         params: dict[str, Any] = {
             "profile": "jimp",
             "algorithm": "phash",
-            "q": query.signed,
             "k": 10,
             "limit": 20,
         }
-        for part, probes in enumerate(store.layout.probes(query.value, 10)):
-            params[f"p{part + 1}"] = probes
+        params.update(search_params(store.layout, [query], 10))
         plan = "\n".join(
             row[0] for row in db.execute(psycopg_sql("EXPLAIN " + search_sql(store.layout)), params)
         )
@@ -137,6 +157,69 @@ def test_probes_are_index_only_scans_and_nothing_is_scanned_whole(
         assert f"Index Only Scan using hashes64_s{part} on hashes64" in plan, plan
     assert "Seq Scan on hashes64" not in plan, plan
     assert "Seq Scan on records" not in plan, plan
+
+
+def test_pdq_probes_are_index_only_scans_of_sixteen_substrings(
+    store: PostgresStore, pg_url: str
+) -> None:
+    store.put(IndexRecord("b", "seed", "v", 1, "jimp", hashes={"pdq": Hash(1, 256)}))
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute(
+            """INSERT INTO records (bucket, key, version, sequencer, size, profile, indexed_at,
+                                    low_information)
+               SELECT 'b', 'k' || i, 'v', '', 1, 'jimp', '', false
+               FROM generate_series(1, 60000) AS i"""
+        )
+        db.execute(
+            """INSERT INTO hashes256 (id, space, hash, quality)
+               SELECT r.id, s.id, ('x' || md5(r.key) || md5(r.key || '!'))::bit(256), 90
+               FROM records r, hash_spaces s WHERE s.profile = 'jimp' AND s.algorithm = 'pdq'
+               AND r.key <> 'seed'"""
+        )
+        db.execute("VACUUM ANALYZE")
+        queries = [Hash(2**256 - 3, 256), Hash(7, 256)]  # a dihedral search's shape: several
+        params: dict[str, Any] = {"profile": "jimp", "algorithm": "pdq", "k": 31, "limit": 20}
+        params.update(search_params(WIDE, queries, 31))
+        plan = "\n".join(
+            row[0] for row in db.execute(psycopg_sql("EXPLAIN " + search_sql(WIDE, 2)), params)
+        )
+    for part in range(1, 17):  # each of the two queries' probes: 32 index-only scans
+        assert plan.count(f"Index Only Scan using hashes256_s{part} on hashes256") == 2, plan
+    assert "Seq Scan on hashes256" not in plan, plan
+    assert "Seq Scan on records" not in plan, plan
+
+
+def test_a_database_made_before_pdq_gains_its_table(pg_url: str) -> None:
+    """An index made before PDQ (no hashes256, no 256-bit spaces): a search opened
+    read-only says how to upgrade it; the next writer adds the table, and the 64-bit
+    records are untouched."""
+    records, query = planted(seed=6, size=20)
+    old = PostgresStore.connect(pg_url)
+    for record in records:
+        old.put(record)
+    with psycopg.connect(pg_url, autocommit=True) as db:  # back to the schema before PDQ
+        db.execute("DROP TABLE hashes256")
+        db.execute("DELETE FROM index_layout WHERE hash_table = 'hashes256'")
+        db.execute("DELETE FROM hash_spaces WHERE bits = 256")
+    old.close()
+    before = [(r.bucket, r.key, {"phash": r.hashes["phash"]}) for r in records if r.hashes]
+    reader = PostgresStore.connect(pg_url, read_only=True)
+    with pytest.raises(IndexMissing, match=r"predates PDQ.*imghash index --db URL"):
+        reader.get("b1", "a/0")
+    reader.close()
+    writer = PostgresStore.connect(pg_url)
+    assert [
+        (r.bucket, r.key, {"phash": r.hashes["phash"]})
+        for r in (writer.get(b, k) for b, k, _ in before)
+        if r is not None
+    ] == before
+    for record in records:  # written again: now with PDQ
+        writer.put(replace(record, version="v2"))
+    service = SearchService(writer)
+    wide = pdq_query(query)
+    assert answers(service, wide, 31, None, "pdq") == oracle(records, wide, 31, None, "pdq")
+    assert answers(service, query, 12, None) == oracle(records, query, 12, None)
+    writer.close()
 
 
 def test_ties_are_ordered_by_code_point_whatever_the_server_collation() -> None:
@@ -249,9 +332,30 @@ def test_the_data_api_requests(rds_data: Any) -> None:
     )
     assert search == ([record.match_dict(1)], 1)
     probes = {p["name"]: p["value"] for p in sent[-1]["parameters"]}
-    assert probes["q"] == {"longValue": Hash(2**63 + 4).signed}
+    assert probes["q1"] == {"longValue": Hash(2**63 + 4).signed}
     assert probes["limit"] == {"isNull": True}
     assert set(probes["p1"]) == {"stringValue"}  # an array literal, cast in the SQL
+
+    # PDQ: the hash travels as hex text (no 256-bit number in the Data API), its quality
+    # as a number, and eight queries of a dihedral search in one statement.
+    wide = IndexRecord(
+        "b", "w", "v1", 1, "jimp", hashes={"pdq": Hash(2**255 + 9, 256)}, quality={"pdq": 64}
+    )
+    assert store.put(wide)
+    assert {p["name"]: p["value"] for p in sent[-1]["parameters"]}["hashes"] == {
+        "stringValue": f"pdq={Hash(2**255 + 9, 256).hex()}=64"
+    }
+    assert store.get("b", "w") == wide
+    eight = {f"o{n}": Hash(2**255 + (1 << n), 256) for n in range(8)}
+    found = SearchService(store).search(
+        eight, algorithm="pdq", max_distance=31, limit=None, profile="jimp"
+    )
+    assert found == ([wide.match_dict(1) | {"orientation": "o0"}], 2)
+    probes = {p["name"]: p["value"] for p in sent[-1]["parameters"]}
+    assert probes["q8"] == {"stringValue": eight["o7"].hex()}
+    assert "q9" not in probes
+    assert set(probes["p16_8"]) == {"stringValue"}  # each query's own probes
+    assert "p17_1" not in probes
 
     # The same request through botocore's Stubber, which validates it against the model.
     stubbed = PostgresStore.data_api(settings, client=_client())

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -26,6 +27,7 @@ from imghash.index import (
 from tests.functions.test_handlers import Context, handler_module
 from tests.helpers import encode, photo_like
 from tests.index.conftest import BUCKET, TABLE, make_store
+from tests.pdq_oracle import oracle_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = {"ahash": "fcfffff310100000", "dhash": "313c156666e4e584", "phash": "4edbd88c49eaf808"}
@@ -56,6 +58,13 @@ class CountingS3:
 @pytest.fixture
 def seed(corpus: Path) -> bytes:
     return (corpus / "photos" / "DSCN0010.jpg").read_bytes()
+
+
+def seed_pdq(seed: bytes) -> tuple[str, int]:
+    """The seed photo's PDQ hash and quality, by Meta's C++ reference (pdqhash)."""
+    with Image.open(io.BytesIO(seed)) as image:
+        found = oracle_hash(np.asarray(image.convert("RGB")))
+    return f"{found.value:064x}", found.quality
 
 
 @pytest.fixture(params=["dynamodb", "sqlite", "postgres", "aurora"])
@@ -96,7 +105,9 @@ def test_put_event_indexes_every_record(aws: dict[str, Any], store: Store, seed:
     }
     first = store.get(BUCKET, KEY1)  # the key URL-decoded: spaces, not '+'
     assert first is not None
-    assert {n: h.hex() for n, h in first.hashes.items()} == SEED
+    pdq, quality = seed_pdq(seed)
+    assert {n: h.hex() for n, h in first.hashes.items()} == SEED | {"pdq": pdq}
+    assert first.quality == {"pdq": quality}
     assert (first.width, first.height, first.format, first.size) == (640, 480, "jpeg", len(seed))
     assert first.version == "0123456789abcdef0123456789abcdef"
     if isinstance(store, DynamoStore):  # as the table holds it: signed int64 and hex
@@ -258,6 +269,31 @@ def test_search_finds_a_resized_recompressed_copy_only(
     assert matches[0]["distance"] <= 4
 
 
+def test_pdq_search_finds_a_mirrored_copy_only_with_dihedral(
+    aws: dict[str, Any], store: Store, corpus: Path, seed: bytes
+) -> None:
+    indexer, store, _ = make_indexer(aws, store)
+    photos = ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg", "canon-ixus.jpg", "sony-d700.jpg"]
+    for name in photos:
+        body = (corpus / "photos" / name).read_bytes()
+        key = f"images/{name}"
+        aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=body)
+        index_handler(indexer)(put_event(key, len(body)), None)
+    with Image.open(io.BytesIO(resized_copy(seed))) as image:
+        mirrored = encode(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), "JPEG", quality=80)
+    service = SearchService(store)
+    plain = imghash.hash_image(mirrored, algorithms="pdq").hashes["pdq"]
+    found, total = service.search(
+        plain, algorithm="pdq", max_distance=31, limit=None, profile="jimp"
+    )
+    assert (found, total) == ([], len(photos))  # mirrored: far from every photo
+    eight = dict(zip(imghash.DIHEDRAL, imghash.dihedral_hashes(mirrored), strict=True))
+    found, _ = service.search(eight, algorithm="pdq", max_distance=31, limit=None, profile="jimp")
+    assert [(m["key"], m["orientation"]) for m in found] == [("images/DSCN0010.jpg", "flipy")]
+    assert found[0]["distance"] <= 16
+    assert found[0]["quality"]["pdq"] >= 80
+
+
 def test_search_snapshot_is_refreshed_after_its_ttl(aws: dict[str, Any], seed: bytes) -> None:
     # DynamoDB cannot say cheaply that it changed: its snapshot lives for the TTL.
     indexer, store, _ = make_indexer(aws, DynamoStore(TABLE, client=aws["dynamodb"]))
@@ -293,7 +329,7 @@ def test_the_deployed_functions_end_to_end(
     body = json.loads(answer["body"])
     assert answer["statusCode"] == 200, body
     assert [m["key"] for m in body["data"]["matches"]] == [KEY1]
-    assert body["data"]["matches"][0]["hashes"] == SEED
+    assert body["data"]["matches"][0]["hashes"] == SEED | {"pdq": seed_pdq(seed)[0]}
     assert body["data"]["indexed"] == 2
 
 

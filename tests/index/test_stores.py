@@ -11,7 +11,14 @@ from imghash import Hash
 from imghash.index import IndexRecord, Store
 from tests.index.conftest import STORES, make_store
 
-HASHES = {"ahash": Hash(2**64 - 1), "dhash": Hash(0), "phash": Hash.from_hex("4edbd88c49eaf808")}
+HASHES = {
+    "ahash": Hash(2**64 - 1),
+    "dhash": Hash(0),
+    "phash": Hash.from_hex("4edbd88c49eaf808"),
+    # PDQ's 256 bits, with its first and last bit set (no store may lose either end).
+    "pdq": Hash(2**255 + 0x0123_4567_89AB_CDEF_F00D + 1, 256),
+}
+QUALITY = {"pdq": 87}
 
 
 @pytest.fixture(params=STORES)
@@ -22,7 +29,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 def record(
     key: str = "a b/ç.jpg", version: str = "v1", sequencer: str = "", **more: Any
 ) -> IndexRecord:
-    fields: dict[str, Any] = {"format": "jpeg", "width": 640, "height": 480, "hashes": HASHES}
+    fields: dict[str, Any] = {
+        "format": "jpeg",
+        "width": 640,
+        "height": 480,
+        "hashes": HASHES,
+        "quality": QUALITY,
+    }
     fields.update(more)
     return IndexRecord("bucket", key, version, 1234, "jimp", sequencer=sequencer, **fields)
 
@@ -33,6 +46,41 @@ def test_round_trip_keeps_every_field(store: Store) -> None:
     assert store.get("bucket", original.key) == original
     assert list(store.scan()) == [original]
     assert store.get("bucket", "missing") is None
+
+
+@pytest.mark.parametrize(
+    ("hashes", "quality"),
+    [
+        ({"pdq": Hash(0, 256)}, {"pdq": 0}),  # all zero, quality 0: low information
+        ({"pdq": Hash(2**256 - 1, 256), "phash": Hash(2**63)}, {"pdq": 100}),
+        ({"phash": Hash(5)}, {}),  # a record of the seed's hashes alone
+    ],
+)
+def test_every_width_and_quality_round_trips(
+    store: Store, hashes: dict[str, Hash], quality: dict[str, int]
+) -> None:
+    original = record(hashes=hashes, quality=quality, low_information=quality == {"pdq": 0})
+    assert store.put(original)
+    assert store.get("bucket", original.key) == original
+    assert list(store.scan()) == [original]
+    # Rewritten without PDQ: its hash and quality go (no stale 256-bit row, in SQL too).
+    rewritten = record(version="v2", hashes={"ahash": Hash(1)}, quality={})
+    assert store.put(rewritten)
+    assert store.get("bucket", original.key) == rewritten
+
+
+def test_a_version_hashed_by_one_more_algorithm_is_rewritten(store: Store) -> None:
+    """An index made before PDQ: indexing the same version again adds its PDQ hash; a
+    writer that hashes fewer algorithms does not take it away."""
+    before = record(hashes={"phash": HASHES["phash"]}, quality={})
+    assert store.put(before)
+    assert not store.put(before)
+    after = record()  # the same version, with PDQ and every other algorithm
+    assert store.put(after)
+    assert store.get("bucket", after.key) == after
+    assert not store.put(after)
+    assert not store.put(before)  # fewer: not a write
+    assert store.get("bucket", after.key) == after
 
 
 def test_error_records_round_trip(store: Store) -> None:

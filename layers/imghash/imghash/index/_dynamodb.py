@@ -17,11 +17,10 @@ TABLE_KEY: dict[str, Any] = {
     "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
 }
 
-_ALGORITHMS = ("ahash", "dhash", "phash")
 # The write rule of every store (see _store.supersedes).
 _NEWER = (
     "attribute_not_exists(id) OR sequencer < :s "
-    "OR (sequencer = :s AND (version <> :v OR profile <> :p))"
+    "OR (sequencer = :s AND (version <> :v OR profile <> :p{gains}))"
 )
 
 
@@ -69,20 +68,25 @@ class DynamoStore:
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         for name, value in record.hashes.items():
-            if len(value) != DEFAULT_WIDTH:
-                continue  # a 256-bit PDQ hash is no DynamoDB number (38 digits at most)
-            item[name] = {"N": str(value.signed)}
+            if len(value) == DEFAULT_WIDTH:  # 256 bits (PDQ) is no DynamoDB number (38 digits)
+                item[name] = {"N": str(value.signed)}
             item[f"{name}_hex"] = {"S": value.hex()}
+        for name, score in record.quality.items():
+            item[f"{name}_quality"] = {"N": str(score)}
+        # Hashed by an algorithm the stored item lacks: the same version, rewritten.
+        names = {f"#h{i}": f"{name}_hex" for i, name in enumerate(sorted(record.hashes))}
+        gains = "".join(f" OR attribute_not_exists({alias})" for alias in names)
         try:
             self.client.put_item(
                 TableName=self.table,
                 Item=item,
-                ConditionExpression=_NEWER,
+                ConditionExpression=_NEWER.format(gains=gains),
                 ExpressionAttributeValues={
                     ":s": {"S": record.sequencer},
                     ":v": {"S": record.version},
                     ":p": {"S": record.profile},
                 },
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False  # the same event again, or an older one: nothing to do
@@ -125,6 +129,14 @@ def _record(item: dict[str, dict[str, Any]]) -> IndexRecord:
     def number(name: str) -> int | None:
         return int(item[name]["N"]) if name in item else None
 
+    # Each hash has its hex form, and a 64-bit one its signed form too, which it is read
+    # from as it always was.
+    hashes = {}
+    for attribute, value in item.items():
+        if attribute.endswith("_hex"):
+            name = attribute.removesuffix("_hex")
+            signed = number(name)
+            hashes[name] = Hash.from_hex(value["S"]) if signed is None else Hash.from_signed(signed)
     return IndexRecord(
         bucket=item["bucket"]["S"],
         key=item["key"]["S"],
@@ -136,7 +148,12 @@ def _record(item: dict[str, dict[str, Any]]) -> IndexRecord:
         format=text("format"),
         width=number("width"),
         height=number("height"),
-        hashes={n: Hash.from_signed(int(item[n]["N"])) for n in _ALGORITHMS if n in item},
+        hashes=hashes,
+        quality={
+            name.removesuffix("_quality"): int(value["N"])
+            for name, value in item.items()
+            if name.endswith("_quality")
+        },
         low_information=bool(item.get("low_information", {}).get("BOOL", False)),
         error=text("error"),
         error_message=text("error_message"),

@@ -14,7 +14,7 @@ from pathlib import Path
 from .._errors import ImghashError
 from .._hashing import read_source
 from .._settings import Settings
-from ._indexer import ObjectRef
+from ._indexer import INDEXED, ObjectRef
 from ._record import IndexRecord
 from ._store import Store
 
@@ -43,7 +43,13 @@ def plan_file(path: Path, store: Store, *, profile: str) -> IndexRecord | Object
         raise FileNotFoundError(f"cannot read {path}: {err.strerror}") from None
     version = f"{stat.st_size}:{stat.st_mtime_ns}"
     known = store.get(FILE_BUCKET, key)
-    if known is not None and known.version == version and known.profile == profile:
+    if (
+        known is not None
+        and known.version == version
+        and known.profile == profile
+        # hashed by every algorithm (a record made before PDQ is hashed again), or no image
+        and (known.error is not None or all(name in known.hashes for name in INDEXED))
+    ):
         return known
     return ObjectRef(FILE_BUCKET, key, version, stat.st_size, "", profile)
 

@@ -44,6 +44,7 @@ class ObjectRef:
             width=result.width,
             height=result.height,
             hashes=dict(result.hashes),
+            quality=dict(result.quality),
             low_information=result.low_information,
         )
 

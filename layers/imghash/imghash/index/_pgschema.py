@@ -14,13 +14,15 @@ Schema:
   statement-level triggers, so that a search's ``indexed`` and the store's
   generation never count a table.
 
-256-bit hashes (PDQ, issue 11) are an addition, not a rewrite: a table
-``hashes256`` beside ``hashes64`` holding ``hash bit(256)`` and 16 generated 16-bit
-substrings (``substring(hash from 16*i+1 for 16)::integer``), a row
-``('hashes256', 256, 16)`` in ``index_layout``, spaces of 256 bits, and a
-:class:`Layout` for it; the statements are generated from the layout, and only the
-hash type, the substring expression and the XOR's cast differ. At Meta's threshold
-of 31 bits, 16 substrings probe at radius 1 (17 values each).
+256-bit hashes (PDQ) live in ``hashes256`` beside ``hashes64``: ``hash bit(256)``, the
+hash's ``quality`` (PDQ's 0-100 score), and 16 generated 16-bit substrings
+(``substring(hash from 16*i+1 for 16)::integer``), in spaces of 256 bits. At Meta's
+threshold of 31 bits, 16 substrings probe at radius 1 (17 values each), the design
+of HMA 1.0; their m is fixed (``rebuild`` re-cuts the 64-bit table only). The
+statements are generated from a :class:`Layout`; only the hash's type, the
+substring expression, the query's cast and the XOR differ. A database made before
+PDQ gains the table, its row in ``index_layout`` and the new spaces on the next
+start of any writer (the schema statement adds what is missing).
 """
 
 from __future__ import annotations
@@ -30,10 +32,19 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .._algorithms import ALGORITHMS
+from .._hashvalue import Hash
 from .._profiles import PROFILES
 from ._search import ball
 
-__all__ = ["BITS", "DEFAULT_SUBSTRINGS", "Layout", "plain_name", "rebuild_sql", "schema_sql"]
+__all__ = [
+    "BITS",
+    "DEFAULT_SUBSTRINGS",
+    "WIDE",
+    "Layout",
+    "plain_name",
+    "rebuild_sql",
+    "schema_sql",
+]
 
 #: Any value, taken as the key of a transaction-scoped advisory lock for schema changes.
 _SCHEMA_LOCK = 7_305_112_026
@@ -64,10 +75,51 @@ class Layout:
         ends = [sum(self.widths[: i + 1]) for i in range(self.substrings)]
         return tuple(self.bits - end for end in ends)
 
+    @property
+    def hash_type(self) -> str:
+        """The column type of a hash: a bigint (two's complement) or a bit string."""
+        return "bigint" if self.bits == BITS else f"bit({self.bits})"
+
+    @property
+    def scored(self) -> bool:
+        """Whether the table keeps each hash's quality score (PDQ's, in the wide table)."""
+        return self.bits != BITS
+
     def substring_sql(self, part: int) -> str:
-        """The generated column of substring ``part`` (0-based), from the bigint hash."""
-        mask = (1 << self.widths[part]) - 1
-        return f"((hash >> {self.shifts[part]}) & {mask})::integer"
+        """The generated column of substring ``part`` (0-based), from the hash."""
+        if self.bits == BITS:
+            mask = (1 << self.widths[part]) - 1
+            return f"((hash >> {self.shifts[part]}) & {mask})::integer"
+        start = self.bits - self.shifts[part] - self.widths[part] + 1
+        return f"substring(hash from {start} for {self.widths[part]})::integer"
+
+    def hex_sql(self, column: str) -> str:
+        """The hash in ``column`` as lowercase hex digits (to_hex of 64-bit pieces)."""
+        pieces = (
+            [column]
+            if self.bits == BITS
+            else [
+                f"CAST(substring({column} from {start} for 64) AS bigint)"
+                for start in range(1, self.bits, 64)
+            ]
+        )
+        return " || ".join(f"lpad(to_hex({piece}), 16, '0')" for piece in pieces)
+
+    def query_sql(self, name: str) -> str:
+        """The parameter ``name`` (from :meth:`query_param`) as a value of the hash's type."""
+        if self.bits == BITS:
+            return f"CAST(:{name} AS bigint)"
+        return f"CAST('x' || :{name} AS {self.hash_type})"
+
+    def query_param(self, query: Hash) -> int | str:
+        """A query hash as a parameter either transport carries: a signed bigint, or hex."""
+        return query.signed if self.bits == BITS else query.hex()
+
+    def distance_sql(self, column: str, name: str) -> str:
+        """The Hamming distance between the hash in ``column`` and the query ``name``."""
+        if self.bits == BITS:
+            return f"bit_count(CAST({column} # {self.query_sql(name)} AS bit(64)))"
+        return f"bit_count({column} # {self.query_sql(name)})"
 
     def probes(self, query: int, k: int) -> list[str]:
         """Per substring, every value within ``k // m`` bits of the query's, as an array
@@ -79,6 +131,10 @@ class Layout:
             values = (ball(radius, width) ^ mine).tolist()
             found.append("{" + ",".join(map(str, values)) + "}")
         return found
+
+
+#: The table of 256-bit hashes (PDQ): 16 substrings of 16 bits, radius 1 at k = 31.
+WIDE = Layout("hashes256", 256, 16)
 
 
 def _substring_columns(layout: Layout) -> list[str]:
@@ -107,16 +163,32 @@ def _literal(name: str) -> str:
     return f"'{plain_name(name)}'"
 
 
+def _hash_table(layout: Layout) -> str:
+    """The statements that make a hash table and record its layout, unless it exists."""
+    columns = "\n        ".join(_substring_columns(layout))
+    quality = "\n            quality smallint," if layout.scored else ""
+    return f"""
+    IF NOT EXISTS (SELECT 1 FROM index_layout WHERE hash_table = '{layout.table}') THEN
+        CREATE TABLE {layout.table} (
+            id bigint NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+            space smallint NOT NULL,
+            hash {layout.hash_type} NOT NULL,{quality}
+            PRIMARY KEY (id, space)
+        );
+        {columns}
+        INSERT INTO index_layout VALUES ('{layout.table}', {layout.bits}, {layout.substrings});
+    END IF;"""
+
+
 def schema_sql(layout: Layout) -> str:
     """Creates whatever is missing, in one transaction, one schema change at a time: run
-    at every start (first use in a Lambda, deploy time in the stack), harmless when done."""
+    at every start (first use in a Lambda, deploy time in the stack), harmless when done.
+    ``layout`` is the 64-bit table's (m is a setting); the 256-bit one is :data:`WIDE`."""
     spaces = ", ".join(
-        f"({_literal(p)}, {_literal(name)}, {BITS})"
+        f"({_literal(p)}, {_literal(a.name)}, {a.bits})"
         for p in sorted(PROFILES)
-        for name, a in ALGORITHMS.items()
-        if a.bits == BITS
+        for a in ALGORITHMS.values()
     )
-    columns = "\n        ".join(_substring_columns(layout))
     return f"""
 DO $schema$
 BEGIN
@@ -152,16 +224,7 @@ BEGIN
         bits integer NOT NULL,
         substrings integer NOT NULL
     );
-    IF NOT EXISTS (SELECT 1 FROM index_layout WHERE hash_table = '{layout.table}') THEN
-        CREATE TABLE {layout.table} (
-            id bigint NOT NULL REFERENCES records (id) ON DELETE CASCADE,
-            space smallint NOT NULL,
-            hash bigint NOT NULL,
-            PRIMARY KEY (id, space)
-        );
-        {columns}
-        INSERT INTO index_layout VALUES ('{layout.table}', {layout.bits}, {layout.substrings});
-    END IF;
+{_hash_table(layout)}{_hash_table(WIDE)}
     CREATE TABLE IF NOT EXISTS profile_counts (
         profile text PRIMARY KEY,
         hashed bigint NOT NULL DEFAULT 0,

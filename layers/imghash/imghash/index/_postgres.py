@@ -11,8 +11,10 @@ as generated integer columns ``s1..sm`` of ``hashes64``, each with a B-tree inde
 the pigeonhole principle, some substring within ``k // m`` bits of the query's, so
 the union of m index-only probes (``sN = ANY(every value that close)``) holds every
 true match; each candidate is verified with ``bit_count(hash # q) <= k``. Nothing is
-approximate and no extension is needed. The tables, and how a 256-bit hash (PDQ) joins
-them, are in ``_pgschema``.
+approximate and no extension is needed. PDQ's 256-bit hashes are searched the same
+way in ``hashes256``, cut into 16 substrings. A dihedral search's queries (up to eight
+hashes) are one statement: each query's probes and verification, and each record at
+its nearest. The tables are in ``_pgschema``.
 """
 
 from __future__ import annotations
@@ -22,14 +24,23 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from .._algorithms import ALGORITHMS
 from .._errors import IndexMissing, InvalidRequest
 from .._hashvalue import Hash
 from .._settings import SUBSTRINGS, Settings
-from ._pgschema import BITS, DEFAULT_SUBSTRINGS, Layout, rebuild_sql, schema_sql
+from ._pgschema import BITS, DEFAULT_SUBSTRINGS, WIDE, Layout, rebuild_sql, schema_sql
 from ._record import IndexRecord
-from ._search import check_query
+from ._search import check_search
 
-__all__ = ["Executor", "PostgresStore", "Result", "is_database_url", "masked", "search_sql"]
+__all__ = [
+    "Executor",
+    "PostgresStore",
+    "Result",
+    "is_database_url",
+    "masked",
+    "search_params",
+    "search_sql",
+]
 
 #: Parameters are written ``:name`` in every statement (the Data API's form).
 Param = str | int | bool | None
@@ -88,14 +99,20 @@ _SELECT_RECORD = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
 
 
 def _hashes_of(alias: str) -> str:
-    """A record's hashes as 'name=hex,...': one text value over either transport."""
-    return f"""(SELECT string_agg(s.algorithm || '=' || lpad(to_hex(h.hash), 16, '0'), ','
-         ORDER BY s.algorithm)
-    FROM hashes64 h JOIN hash_spaces s ON s.id = h.space WHERE h.id = {alias}.id) AS hashes"""
+    """A record's hashes as 'name=hex[=quality],...': one text value over either transport."""
+    narrow = Layout("hashes64", BITS, DEFAULT_SUBSTRINGS)  # (its hex form does not depend on m)
+    return f"""(SELECT string_agg(item, ',' ORDER BY item) FROM (
+        SELECT s.algorithm || '=' || {narrow.hex_sql("h.hash")} AS item
+        FROM hashes64 h JOIN hash_spaces s ON s.id = h.space WHERE h.id = {alias}.id
+        UNION ALL
+        SELECT s.algorithm || '=' || {WIDE.hex_sql("h.hash")} || coalesce('=' || h.quality, '')
+        FROM {WIDE.table} h JOIN hash_spaces s ON s.id = h.space WHERE h.id = {alias}.id
+    ) AS items) AS hashes"""
 
 
-# The write rule of every store (see _store.supersedes), then the record's hashes:
-# stale spaces removed, the others written, all in the record's one transaction.
+# The write rule of every store (see _store.supersedes), then the record's hashes, each
+# in the table of its width: stale spaces removed, the others written, all in the
+# record's one transaction.
 PUT = f"""
 WITH upserted AS (
     INSERT INTO records AS r ({", ".join(_RECORD_COLUMNS)})
@@ -106,23 +123,39 @@ WITH upserted AS (
         {", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS[2:])}
     WHERE excluded.sequencer > r.sequencer
        OR (excluded.sequencer = r.sequencer
-           AND (excluded.version <> r.version OR excluded.profile <> r.profile))
+           AND (excluded.version <> r.version OR excluded.profile <> r.profile
+                OR EXISTS (  -- hashed by an algorithm the stored record lacks
+                    SELECT 1 FROM unnest(string_to_array(:hashes, ',')) AS item
+                    JOIN hash_spaces s
+                      ON s.profile = r.profile AND s.algorithm = split_part(item, '=', 1)
+                    WHERE NOT EXISTS (SELECT 1 FROM hashes64 h WHERE h.id = r.id AND h.space = s.id)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM {WIDE.table} h WHERE h.id = r.id AND h.space = s.id))))
     RETURNING r.id, r.profile
 ), given AS (
-    SELECT split_part(item, '=', 1) AS algorithm,
-           CAST(CAST('x' || split_part(item, '=', 2) AS bit(64)) AS bigint) AS hash
+    SELECT split_part(item, '=', 1) AS algorithm, split_part(item, '=', 2) AS hex,
+           CAST(NULLIF(split_part(item, '=', 3), '') AS smallint) AS quality
     FROM unnest(string_to_array(:hashes, ',')) AS item
 ), fresh AS (
-    SELECT u.id, s.id AS space, g.hash
+    SELECT u.id, s.id AS space, s.bits, g.hex, g.quality
     FROM upserted u
-    JOIN hash_spaces s ON s.profile = u.profile AND s.bits = 64
-    JOIN given g ON g.algorithm = s.algorithm
+    JOIN hash_spaces s ON s.profile = u.profile
+    JOIN given g ON g.algorithm = s.algorithm AND length(g.hex) * 4 = s.bits
 ), cleared AS (
     DELETE FROM hashes64 h USING upserted u
     WHERE h.id = u.id AND h.space NOT IN (SELECT space FROM fresh)
+), cleared_wide AS (
+    DELETE FROM {WIDE.table} h USING upserted u
+    WHERE h.id = u.id AND h.space NOT IN (SELECT space FROM fresh)
 ), written AS (
-    INSERT INTO hashes64 (id, space, hash) SELECT id, space, hash FROM fresh
+    INSERT INTO hashes64 (id, space, hash)
+    SELECT id, space, CAST(CAST('x' || hex AS bit(64)) AS bigint) FROM fresh WHERE bits = {BITS}
     ON CONFLICT (id, space) DO UPDATE SET hash = excluded.hash
+), written_wide AS (
+    INSERT INTO {WIDE.table} (id, space, hash, quality)
+    SELECT id, space, CAST('x' || hex AS {WIDE.hash_type}), quality
+    FROM fresh WHERE bits = {WIDE.bits}
+    ON CONFLICT (id, space) DO UPDATE SET hash = excluded.hash, quality = excluded.quality
 )
 SELECT count(*) FROM upserted
 """
@@ -146,30 +179,55 @@ FROM records r WHERE r.id > CAST(:after AS bigint) ORDER BY r.id LIMIT CAST(:pag
 
 GENERATION = "SELECT CAST(coalesce(sum(changes), 0) AS bigint) FROM profile_counts"
 
-LAYOUT = "SELECT substrings FROM index_layout WHERE hash_table = :table"
+LAYOUTS = "SELECT hash_table, substrings FROM index_layout"
 
 # Whether the schema was made (the last table the schema makes), without failing if not.
 SCHEMA_EXISTS = "SELECT to_regclass('profile_counts') IS NOT NULL"
 
 
-def search_sql(layout: Layout) -> str:
-    """Every hash of a space within ``:k`` of ``:q``, nearest first, ties by bucket and
-    key in code-point order (``COLLATE "C"``, as Python orders strings), at most
-    ``:limit`` (NULL: all); and, always in the first row, the profile's hashed count."""
-    distance = "bit_count(CAST(h.hash # CAST(:q AS bigint) AS bit(64)))"
-    branches = "\n    UNION\n".join(
-        f"""    SELECT h.id, {distance} AS distance FROM {layout.table} h
-    WHERE h.space = (SELECT id FROM wanted) AND h.s{part + 1} = ANY(CAST(:p{part + 1} AS integer[]))
+def _probe(part: int, query: int, queries: int) -> str:
+    """The name of the parameter holding query ``query``'s probes of substring ``part``."""
+    return f"p{part + 1}" if queries == 1 else f"p{part + 1}_{query + 1}"
+
+
+def search_params(layout: Layout, queries: Sequence[Hash], k: int) -> dict[str, Param]:
+    """The queries ``:q1``.. and their probes, as :func:`search_sql` names them."""
+    params: dict[str, Param] = {}
+    for n, query in enumerate(queries):
+        params[f"q{n + 1}"] = layout.query_param(query)
+        for part, values in enumerate(layout.probes(query.value, k)):
+            params[_probe(part, n, len(queries))] = values
+    return params
+
+
+def search_sql(layout: Layout, queries: int = 1) -> str:
+    """Every hash of a space within ``:k`` of the query ``:q1`` (or of the nearest of
+    ``queries`` of them, ``:q1``..: a dihedral search's), nearest first, ties by bucket
+    and key in code-point order (``COLLATE "C"``, as Python orders strings), at most
+    ``:limit`` (NULL: all); and, always in the first row, the profile's hashed count.
+
+    Each query probes its own substrings and verifies its own candidates: the union
+    over the queries, each record at its nearest, is exact as each query's search is."""
+    branches = []
+    for n in range(queries):
+        distance = layout.distance_sql("h.hash", f"q{n + 1}")
+        for part in range(layout.substrings):
+            probe = _probe(part, n, queries)
+            branches.append(
+                f"""    SELECT h.id, {distance} AS distance FROM {layout.table} h
+    WHERE h.space = (SELECT id FROM wanted) AND h.s{part + 1} = ANY(CAST(:{probe} AS integer[]))
       AND {distance} <= CAST(:k AS integer)"""
-        for part in range(layout.substrings)
-    )
+            )
+    near = "\n    UNION\n".join(branches)
+    if queries > 1:
+        near = f"    SELECT id, min(distance) AS distance FROM (\n{near}\n    ) AS near GROUP BY id"
     order = 'f.distance, f.bucket COLLATE "C", f.key COLLATE "C"'
     return f"""
 WITH wanted AS (
     SELECT id FROM hash_spaces
     WHERE profile = :profile AND algorithm = :algorithm AND bits = {layout.bits}
 ), hits AS (
-{branches}
+{near}
 ), found AS (
     SELECT hits.distance, r.id, {_SELECT_RECORD}
     FROM hits JOIN records r ON r.id = hits.id
@@ -218,7 +276,7 @@ class PostgresStore:
         #: functions, whose schema is made at deploy time: see ``_setup``).
         self.manage_schema = manage_schema
         self._layout: Layout | None = None
-        self._search_sql = ""
+        self._search_sql: dict[tuple[int, int], str] = {}
 
     @classmethod
     def connect(
@@ -272,7 +330,14 @@ class PostgresStore:
                     f"there is no index at {self.location} yet: `imghash index --db URL` "
                     "makes one (in AWS, the stack's IndexSchema resource at deploy time)"
                 )
-            held = self.executor.run(LAYOUT, {"table": "hashes64"}).rows[0][0]
+            tables = dict(self.executor.run(LAYOUTS).rows)
+            if WIDE.table not in tables:  # a database made before PDQ, opened read-only
+                raise IndexMissing(
+                    f"the index at {self.location} predates PDQ and has no table of 256-bit "
+                    "hashes yet: open it once for writing (`imghash index --db URL`; in AWS, "
+                    "deploy the stack) and it is added"
+                )
+            held = tables["hashes64"]
             if self.wanted is not None and held != self.wanted:
                 raise InvalidRequest(
                     f"the index at {self.location} cuts hashes into {held} substrings, not "
@@ -280,8 +345,15 @@ class PostgresStore:
                     f"--substrings {self.wanted}` to change it, or unset the setting"
                 )
             self._layout = Layout("hashes64", BITS, int(held))
-            self._search_sql = search_sql(self._layout)
+            self._search_sql = {}
         return self._layout
+
+    def _statement(self, layout: Layout, queries: int) -> str:
+        """The search statement of ``layout`` for that many queries, made once."""
+        key = (layout.bits, queries)
+        if key not in self._search_sql:
+            self._search_sql[key] = search_sql(layout, queries)
+        return self._search_sql[key]
 
     def setup(self) -> None:
         """Make whatever of the schema is missing (idempotent; new algorithms' spaces too)."""
@@ -305,9 +377,8 @@ class PostgresStore:
 
     def put(self, record: IndexRecord) -> bool:
         hashes = ",".join(
-            f"{name}={value.hex()}"
+            f"{name}={value.hex()}" + (f"={record.quality[name]}" if name in record.quality else "")
             for name, value in sorted(record.hashes.items())
-            if len(value) == BITS  # the width in bits (PDQ hashes are 256)
         )
         params: dict[str, Param] = {c: getattr(record, c) for c in _RECORD_COLUMNS}
         params["hashes"] = hashes
@@ -335,24 +406,39 @@ class PostgresStore:
         return str(self._run(GENERATION).rows[0][0])
 
     def search(
-        self, query: Hash, *, algorithm: str, max_distance: int, limit: int | None, profile: str
-    ) -> tuple[list[tuple[IndexRecord, int]], int]:
-        """Every record of ``profile`` within ``max_distance`` on ``algorithm``, nearest first
-        (ties by bucket and key), at most ``limit``; and how many records the profile holds."""
-        check_query(max_distance, limit)
-        layout = self.layout
+        self,
+        queries: Sequence[Hash],
+        *,
+        algorithm: str,
+        max_distance: int,
+        limit: int | None,
+        profile: str,
+    ) -> tuple[list[tuple[IndexRecord, int, int]], int]:
+        """Every record of ``profile`` within ``max_distance`` of some query on ``algorithm``,
+        at its nearest query, nearest first (ties by bucket and key), at most ``limit``;
+        and how many records the profile holds (see :class:`._store.SearchingStore`)."""
+        check_search(queries, algorithm, max_distance, limit)
+        narrow = self.layout  # the schema and its layouts, read once
+        layout = narrow if ALGORITHMS[algorithm].bits == BITS else WIDE
         params: dict[str, Param] = {
             "profile": profile,
             "algorithm": algorithm,
-            "q": query.signed,
             "k": max_distance,
             "limit": limit,
+            **search_params(layout, queries, max_distance),
         }
-        for part, probes in enumerate(layout.probes(query.value, max_distance)):
-            params[f"p{part + 1}"] = probes
-        rows = self.executor.run(self._search_sql, params).rows
+        rows = self.executor.run(self._statement(layout, len(queries)), params).rows
         total = int(rows[0][0])
-        found = [(_record(row[2:]), int(row[1])) for row in rows if row[1] is not None]
+        found = []
+        for row in rows:
+            if row[1] is None:
+                continue
+            record, distance = _record(row[2:]), int(row[1])
+            # The nearest query, the first of equals: SQL gave the distance to the nearest
+            # and the record's hash, so which one it was is read off the hash.
+            mine = record.hashes[algorithm]
+            which = min(range(len(queries)), key=lambda n: (mine.distance(queries[n]), n))
+            found.append((record, distance, which))
         return found, total
 
 
@@ -360,11 +446,13 @@ def _record(row: Sequence[Any]) -> IndexRecord:
     """A record from its columns (in ``_RECORD_COLUMNS`` order) and its 'name=hex' hashes."""
     fields = dict(zip(_RECORD_COLUMNS, row, strict=False))
     text = row[len(_RECORD_COLUMNS)]
-    hashes = {}
+    hashes, quality = {}, {}
     for item in (text or "").split(","):
         if item:
-            name, value = item.split("=")
+            name, value, *score = item.split("=")
             hashes[name] = Hash.from_hex(value)
+            if score:
+                quality[name] = int(score[0])
     return IndexRecord(
         bucket=fields["bucket"],
         key=fields["key"],
@@ -377,6 +465,7 @@ def _record(row: Sequence[Any]) -> IndexRecord:
         width=fields["width"],
         height=fields["height"],
         hashes=hashes,
+        quality=quality,
         low_information=bool(fields["low_information"]),
         error=fields["error"],
         error_message=fields["error_message"],

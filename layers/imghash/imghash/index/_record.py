@@ -43,14 +43,18 @@ class IndexRecord:
     width: int | None = None
     height: int | None = None
     hashes: Mapping[str, Hash] = field(default_factory=dict)
+    #: The score of each hash that has one: PDQ's quality, 0 to 100 (at most 49 is
+    #: ``low_information``, as Meta advises discarding such hashes).
+    quality: Mapping[str, int] = field(default_factory=dict)
     low_information: bool = False
     #: An error code (``unsupported_image``, ``too_large``...) for objects not hashed.
     error: str | None = None
     error_message: str | None = None
 
     def match_dict(self, distance: int) -> dict[str, Any]:
-        """The object as a search match: where, how far, hashes and size."""
-        return {
+        """The object as a search match: where, how far, hashes (and their quality, when
+        they have one) and size."""
+        found: dict[str, Any] = {
             "bucket": self.bucket,
             "key": self.key,
             "distance": distance,
@@ -58,3 +62,6 @@ class IndexRecord:
             "width": self.width,
             "height": self.height,
         }
+        if self.quality:
+            found["quality"] = dict(self.quality)
+        return found

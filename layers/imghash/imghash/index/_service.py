@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .._algorithms import ALGORITHMS
-from .._errors import InvalidRequest
-from .._hashvalue import DEFAULT_WIDTH, Hash
+from .._hashvalue import Hash
 from ._record import IndexRecord
-from ._search import HashIndex, check_query
+from ._search import HashIndex, check_search
 from ._store import SearchingStore, Store
 
 __all__ = ["SearchService", "Snapshot"]
-
-#: The algorithms searched in memory: those of 64-bit hashes (HashIndex's width); records
-#: carry PDQ's 256-bit hashes too, which issue 11's 256-bit search will take up.
-_SEARCHED = tuple(name for name, a in ALGORITHMS.items() if a.bits == DEFAULT_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -32,38 +27,36 @@ class Snapshot:
 
     @classmethod
     def build(cls, store: Store, profile: str) -> Snapshot:
-        records: dict[str, list[IndexRecord]] = {name: [] for name in _SEARCHED}
+        records: dict[str, list[IndexRecord]] = {name: [] for name in ALGORITHMS}
         total = 0
         for record in store.scan():
             if record.error is not None or record.profile != profile:
                 continue
             total += 1
-            for name in record.hashes:
-                if name in records:
+            for name, value in record.hashes.items():
+                if name in records and len(value) == ALGORITHMS[name].bits:
                     records[name].append(record)
         indexes = {
-            name: HashIndex([r.hashes[name].value for r in found])
+            name: HashIndex([r.hashes[name].value for r in found], width=ALGORITHMS[name].bits)
             for name, found in records.items()
         }
         return cls(records, indexes, total)
 
     def search(
-        self, query: Hash, algorithm: str, max_distance: int, limit: int | None
-    ) -> list[dict[str, Any]]:
-        if algorithm not in self.indexes:
-            raise InvalidRequest(
-                f"unknown algorithm {algorithm!r}; use one of {', '.join(_SEARCHED)}"
-            )
-        check_query(max_distance, limit)
+        self, queries: Sequence[Hash], algorithm: str, max_distance: int, limit: int | None
+    ) -> list[tuple[IndexRecord, int, int]]:
+        """``(record, distance, which)`` within ``max_distance`` of some query, at its
+        nearest (``queries[which]``), nearest first, ties by bucket and key."""
+        check_search(queries, algorithm, max_distance, limit)
         found = self.records[algorithm]
-        hits = self.indexes[algorithm].search(query.value, max_distance)
+        hits = self.indexes[algorithm].search_many([q.value for q in queries], max_distance)
         # Ties by bucket and key in code-point order, as SQL's ORDER BY ... COLLATE "C":
         # only the matches are sorted, then cut to the limit.
         ordered = sorted(
-            (distance, found[position].bucket, found[position].key, position)
-            for position, distance in hits
+            (distance, found[position].bucket, found[position].key, position, which)
+            for position, distance, which in hits
         )[:limit]
-        return [found[position].match_dict(distance) for distance, _, _, position in ordered]
+        return [(found[position], distance, which) for distance, _, _, position, which in ordered]
 
 
 class SearchService:
@@ -104,22 +97,44 @@ class SearchService:
             return snapshot
 
     def search(
-        self, query: Hash, *, algorithm: str, max_distance: int, limit: int | None, profile: str
+        self,
+        query: Hash | Mapping[str, Hash],
+        *,
+        algorithm: str,
+        max_distance: int,
+        limit: int | None,
+        profile: str,
     ) -> tuple[list[dict[str, Any]], int]:
-        """Matches nearest first, and how many objects the index holds."""
+        """Matches nearest first (ties by bucket, then key), and how many objects the
+        index holds.
+
+        ``query`` is one hash, or several by name (a dihedral search's eight
+        orientations): then each record is matched at its nearest query, named in its
+        ``"orientation"`` (the first of equally near ones), and the search stays exact:
+        each distinct hash is searched once, and a record is within the radius of the
+        set exactly when it is within that of one of its hashes.
+        """
+        named = {"": query} if isinstance(query, Hash) else query
+        distinct: dict[Hash, str] = {}
+        for name, value in named.items():
+            distinct.setdefault(value, name)
+        queries, names = list(distinct), list(distinct.values())
+        check_search(queries, algorithm, max_distance, limit)
         if isinstance(self.store, SearchingStore):
-            if algorithm not in _SEARCHED:
-                raise InvalidRequest(
-                    f"unknown algorithm {algorithm!r}; use one of {', '.join(_SEARCHED)}"
-                )
-            check_query(max_distance, limit)
             found, total = self.store.search(
-                query,
+                queries,
                 algorithm=algorithm,
                 max_distance=max_distance,
                 limit=limit,
                 profile=profile,
             )
-            return [record.match_dict(distance) for record, distance in found], total
-        snapshot = self.snapshot(profile)
-        return snapshot.search(query, algorithm, max_distance, limit), snapshot.total
+        else:
+            snapshot = self.snapshot(profile)
+            found, total = snapshot.search(queries, algorithm, max_distance, limit), snapshot.total
+        matches = []
+        for record, distance, which in found:
+            match = record.match_dict(distance)
+            if not isinstance(query, Hash):
+                match["orientation"] = names[which]
+            matches.append(match)
+        return matches, total

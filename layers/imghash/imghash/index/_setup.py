@@ -55,8 +55,9 @@ DO $grants$
 BEGIN
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO {search}, {index}', current_database());
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO {search}, {index}', current_schema());
-    GRANT SELECT ON records, hash_spaces, hashes64, index_layout, profile_counts TO {search};
-    GRANT SELECT, INSERT, UPDATE, DELETE ON records, hashes64 TO {index};
+    GRANT SELECT ON records, hash_spaces, hashes64, hashes256, index_layout, profile_counts
+        TO {search};
+    GRANT SELECT, INSERT, UPDATE, DELETE ON records, hashes64, hashes256 TO {index};
     GRANT SELECT ON hash_spaces, index_layout TO {index};
     GRANT SELECT, INSERT, UPDATE ON profile_counts TO {index};
 END

@@ -8,15 +8,44 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from .._algorithms import ALGORITHMS
 from .._errors import IndexCorrupt, IndexMissing
-from .._hashvalue import Hash
+from .._hashvalue import DEFAULT_WIDTH, Hash
 from ._record import IndexRecord
 
 __all__ = ["SQLiteStore"]
 
-_ALGORITHMS = ("ahash", "dhash", "phash")
+#: The columns of the hashes: a 64-bit one as a signed int64 and as hex, a wider one
+#: (PDQ's 256 bits) as hex only; then each hash's quality, where it has one, as
+#: "name=score,..." (PDQ's). A file made before an algorithm joined the registry gains
+#: its column when next opened for writing; read-only, a missing column reads as NULL.
+_NARROW = tuple(name for name, a in ALGORITHMS.items() if a.bits == DEFAULT_WIDTH)
+_HASH_COLUMNS = (
+    *_NARROW,
+    *(f"{name}_hex" for name in ALGORITHMS),
+    "quality",
+)
+_RECORD_COLUMNS = (
+    "bucket",
+    "key",
+    "version",
+    "sequencer",
+    "size",
+    "profile",
+    "indexed_at",
+    "format",
+    "width",
+    "height",
+    "low_information",
+    "error",
+    "error_message",
+)
+_COLUMNS = (*_RECORD_COLUMNS, *_HASH_COLUMNS)
+_TYPES = {name: "INTEGER" for name in _NARROW} | {
+    c: "TEXT" for c in _HASH_COLUMNS if c not in _NARROW
+}
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS records (
     bucket TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -31,8 +60,7 @@ CREATE TABLE IF NOT EXISTS records (
     low_information INTEGER NOT NULL,
     error TEXT,
     error_message TEXT,
-    ahash INTEGER, dhash INTEGER, phash INTEGER,
-    ahash_hex TEXT, dhash_hex TEXT, phash_hex TEXT,
+    {", ".join(f"{c} {_TYPES[c]}" for c in _HASH_COLUMNS)},
     PRIMARY KEY (bucket, key)
 );
 CREATE TABLE IF NOT EXISTS generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER);
@@ -42,25 +70,17 @@ INSERT OR IGNORE INTO generation VALUES (1, 0);
 #: SQLite's error names for a damaged file, or one that is not a database at all.
 _DAMAGED = frozenset({"SQLITE_CORRUPT", "SQLITE_CORRUPT_INDEX", "SQLITE_NOTADB"})
 
-_COLUMNS = (
-    "bucket, key, version, sequencer, size, profile, indexed_at, format, width, height, "
-    "low_information, error, error_message, ahash, dhash, phash, ahash_hex, dhash_hex, phash_hex"
-)
-
 # The write rule of every store (see _store.supersedes).
 _UPSERT = f"""
-INSERT INTO records ({_COLUMNS}) VALUES ({", ".join("?" * 19)})
+INSERT INTO records ({", ".join(_COLUMNS)}) VALUES ({", ".join("?" * len(_COLUMNS))})
 ON CONFLICT (bucket, key) DO UPDATE SET
-    version = excluded.version, sequencer = excluded.sequencer, size = excluded.size,
-    profile = excluded.profile, indexed_at = excluded.indexed_at, format = excluded.format,
-    width = excluded.width, height = excluded.height,
-    low_information = excluded.low_information, error = excluded.error,
-    error_message = excluded.error_message, ahash = excluded.ahash, dhash = excluded.dhash,
-    phash = excluded.phash, ahash_hex = excluded.ahash_hex, dhash_hex = excluded.dhash_hex,
-    phash_hex = excluded.phash_hex
+    {", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[2:])}
 WHERE excluded.sequencer > records.sequencer
    OR (excluded.sequencer = records.sequencer
-       AND (excluded.version != records.version OR excluded.profile != records.profile))
+       AND (excluded.version != records.version OR excluded.profile != records.profile
+            OR {
+    " OR ".join(f"(excluded.{n}_hex IS NOT NULL AND records.{n}_hex IS NULL)" for n in ALGORITHMS)
+}))
 """
 
 
@@ -82,6 +102,8 @@ class SQLiteStore:
         self.path = Path(path)
         self.read_only = read_only
         self._ready = False
+        #: What a read selects: the columns, a missing one (an older file) as NULL.
+        self._select = ", ".join(_COLUMNS)
 
     def _connect(self) -> sqlite3.Connection:
         if self.read_only:
@@ -121,10 +143,16 @@ class SQLiteStore:
             ).fetchone()[0]
             if found != 2:
                 raise self._damaged("it is a SQLite file without the index's tables")
+            held = {str(row[1]) for row in db.execute("PRAGMA table_info(records)")}
+            self._select = ", ".join(c if c in held else f"NULL AS {c}" for c in _COLUMNS)
             return
         # An index written by an earlier version may still be in WAL mode.
         db.execute("PRAGMA journal_mode=DELETE")
         db.executescript(_SCHEMA)
+        held = {str(row[1]) for row in db.execute("PRAGMA table_info(records)")}
+        for column in _HASH_COLUMNS:
+            if column not in held:  # a file of an earlier version: no rewrite, NULL for all
+                db.execute(f"ALTER TABLE records ADD COLUMN {column} {_TYPES[column]}")
 
     def _damaged(self, why: str) -> IndexCorrupt:
         return IndexCorrupt(
@@ -170,13 +198,13 @@ class SQLiteStore:
     def get(self, bucket: str, key: str) -> IndexRecord | None:
         with self._db() as db:
             row = db.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE bucket = ? AND key = ?", (bucket, key)
+                f"SELECT {self._select} FROM records WHERE bucket = ? AND key = ?", (bucket, key)
             ).fetchone()
         return None if row is None else _record(row)
 
     def scan(self) -> Iterator[IndexRecord]:
         with self._db() as db:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM records").fetchall()
+            rows = db.execute(f"SELECT {self._select} FROM records").fetchall()
         return (_record(row) for row in rows)
 
     def generation(self) -> str | None:
@@ -186,61 +214,52 @@ class SQLiteStore:
 
 
 def _row(record: IndexRecord) -> tuple[object, ...]:
-    hashes = [record.hashes.get(name) for name in _ALGORITHMS]
-    return (
-        record.bucket,
-        record.key,
-        record.version,
-        record.sequencer,
-        record.size,
-        record.profile,
-        record.indexed_at,
-        record.format,
-        record.width,
-        record.height,
-        int(record.low_information),
-        record.error,
-        record.error_message,
-        *(h.signed if h else None for h in hashes),
-        *(h.hex() if h else None for h in hashes),
-    )
+    fields: dict[str, object] = {c: getattr(record, c) for c in _RECORD_COLUMNS}
+    fields["low_information"] = int(record.low_information)
+    for name, value in record.hashes.items():
+        if name in _NARROW and len(value) == DEFAULT_WIDTH:
+            fields[name] = value.signed
+        fields[f"{name}_hex"] = value.hex()
+    fields["quality"] = ",".join(f"{n}={q}" for n, q in sorted(record.quality.items())) or None
+    return tuple(fields.get(c) for c in _COLUMNS)
 
 
 def _record(row: tuple[object, ...]) -> IndexRecord:
-    (
-        bucket,
-        key,
-        version,
-        sequencer,
-        size,
-        profile,
-        indexed_at,
-        fmt,
-        width,
-        height,
-        low,
-        error,
-        error_message,
-        *signed,
-    ) = row[:16]
-    hashes = {
-        name: Hash.from_signed(int(value))  # type: ignore[call-overload]
-        for name, value in zip(_ALGORITHMS, signed, strict=True)
-        if value is not None
+    fields = dict(zip(_COLUMNS, row, strict=True))
+
+    def text(name: str) -> str | None:
+        value = fields[name]
+        return None if value is None else str(value)
+
+    def number(name: str) -> int | None:
+        value = fields[name]
+        return None if value is None else int(value)  # type: ignore[call-overload]
+
+    hashes = {}
+    for name in ALGORITHMS:
+        signed, digits = fields.get(name), fields[f"{name}_hex"]
+        if signed is not None:  # a 64-bit hash, read from its signed form as it always was
+            hashes[name] = Hash.from_signed(int(signed))  # type: ignore[call-overload]
+        elif digits is not None:
+            hashes[name] = Hash.from_hex(str(digits))
+    quality = {
+        name: int(score)
+        for name, score in (item.split("=") for item in (text("quality") or "").split(",") if item)
     }
     return IndexRecord(
-        bucket=str(bucket),
-        key=str(key),
-        version=str(version),
-        size=int(size),  # type: ignore[call-overload]
-        profile=str(profile),
-        indexed_at=str(indexed_at),
-        sequencer=str(sequencer),
-        format=None if fmt is None else str(fmt),
-        width=None if width is None else int(width),  # type: ignore[call-overload]
-        height=None if height is None else int(height),  # type: ignore[call-overload]
+        bucket=str(fields["bucket"]),
+        key=str(fields["key"]),
+        version=str(fields["version"]),
+        size=int(fields["size"]),  # type: ignore[call-overload]
+        profile=str(fields["profile"]),
+        indexed_at=str(fields["indexed_at"]),
+        sequencer=str(fields["sequencer"]),
+        format=text("format"),
+        width=number("width"),
+        height=number("height"),
         hashes=hashes,
-        low_information=bool(low),
-        error=None if error is None else str(error),
-        error_message=None if error_message is None else str(error_message),
+        quality=quality,
+        low_information=bool(fields["low_information"]),
+        error=text("error"),
+        error_message=text("error_message"),
     )

@@ -3,7 +3,7 @@ PostgreSQL (any server, Aurora); the last also searches."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from .._hashvalue import Hash
@@ -36,20 +36,34 @@ class SearchingStore(Protocol):
     """A store that searches itself (SQL), so that no snapshot of it is held in memory."""
 
     def search(
-        self, query: Hash, *, algorithm: str, max_distance: int, limit: int | None, profile: str
-    ) -> tuple[list[tuple[IndexRecord, int]], int]:
-        """Records of ``profile`` within ``max_distance``, nearest first, ties by bucket and
-        key; at most ``limit``; and how many hashed records the profile holds."""
+        self,
+        queries: Sequence[Hash],
+        *,
+        algorithm: str,
+        max_distance: int,
+        limit: int | None,
+        profile: str,
+    ) -> tuple[list[tuple[IndexRecord, int, int]], int]:
+        """``(record, distance, which)`` of each record of ``profile`` within ``max_distance``
+        of some query, at its nearest (``queries[which]``, the first of equally near ones),
+        nearest first, ties by bucket and key; at most ``limit``; and how many hashed
+        records the profile holds. The queries are distinct and of the algorithm's width."""
 
 
 def supersedes(new: IndexRecord, old: IndexRecord | None) -> bool:
     """The write rule every adapter applies: a later event, or at the same point another
-    version of the object, or the same version hashed with another profile."""
+    version of the object, the same version hashed with another profile, or hashed by an
+    algorithm the stored record lacks (an index made before PDQ gains it when its
+    objects are indexed again)."""
     if old is None:
         return True
     if new.sequencer != old.sequencer:
         return new.sequencer > old.sequencer
-    return new.version != old.version or new.profile != old.profile
+    return (
+        new.version != old.version
+        or new.profile != old.profile
+        or not set(new.hashes) <= set(old.hashes)
+    )
 
 
 class MemoryStore:

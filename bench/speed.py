@@ -37,6 +37,12 @@ CONTENDERS = {
         "img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR); "
         "a.compute(img); p.compute(img)",
     ),
+    # Not a peer: what bounds fast mode. The same reduced decode fast mode makes (the
+    # same libjpeg-turbo call, at least 128 pixels a side), and nothing else.
+    "fast mode's decode alone": (
+        "import simplejpeg",
+        "simplejpeg.decode_jpeg(data, colorspace='RGB', min_width=128, min_height=128)",
+    ),
 }
 
 

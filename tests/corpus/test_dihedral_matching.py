@@ -117,7 +117,7 @@ def only(result: imghash.HashResult, names: tuple[str, ...]) -> imghash.HashResu
     return replace(
         result,
         hashes=keep(result.hashes),
-        unstable_bits=keep(result.unstable_bits),
+        unstable=keep(result.unstable),
         quality=keep(result.quality),
         dihedral=keep(result.dihedral),
         dihedral_unstable_bits=keep(result.dihedral_unstable_bits),

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from importlib.metadata import requires, version
+from importlib.metadata import packages_distributions, requires, version
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -68,7 +68,9 @@ def cache_dir() -> Path:
 def runtime_pins() -> list[str]:
     """``name==version`` for imghash's runtime requirements (and ``heif``), as installed."""
     pins = set()
-    for raw in requires("imghash") or []:
+    # The distribution's name is not the import name (imghash-service: see pyproject).
+    (distribution,) = set(packages_distributions()["imghash"])
+    for raw in requires(distribution) or []:
         requirement = Requirement(raw)
         marker = requirement.marker
         if marker is None or any(marker.evaluate({"extra": e}) for e in EXTRAS):
@@ -127,7 +129,8 @@ def _build(root: Path, pins: list[str], cache: Path) -> None:
         [wheel] = [
             w
             for w in wheels.glob("*.whl")
-            if w.name.lower().startswith(f"{stem}-{wanted}-") and "aarch64" in w.name
+            if w.name.lower().startswith(f"{stem}-{wanted}-")
+            and ("aarch64" in w.name or w.name.endswith("-none-any.whl"))  # or pure Python
         ]
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(site)

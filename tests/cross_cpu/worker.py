@@ -14,6 +14,9 @@ from pathlib import Path
 
 import imghash
 
+#: Every algorithm of the registry (the seed's three and PDQ), whatever ``all`` means.
+ALGORITHMS = list(imghash.ALGORITHMS)
+
 
 def main(listing: str) -> None:
     for line in Path(listing).read_text(encoding="utf-8").splitlines():
@@ -22,7 +25,9 @@ def main(listing: str) -> None:
             for mode in modes.split(","):
                 key = {"path": path, "profile": profile, "mode": mode}
                 try:
-                    result = imghash.hash_image(path, profile=profile, fast=mode == "fast")
+                    result = imghash.hash_image(
+                        path, algorithms=ALGORITHMS, profile=profile, fast=mode == "fast"
+                    )
                 except imghash.ImghashError as err:
                     print(json.dumps({**key, "error": err.code}))
                     continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imghash._grey import ROWS_PER_BLOCK, GreyMaker, grey_of_level
+from imghash._grey import GreyMaker, grey_of_level
 
 
 def double_formula(rgb: np.ndarray) -> np.ndarray:
@@ -18,8 +18,8 @@ def grey_by_blocks(rgb: np.ndarray) -> np.ndarray:
     height, width, channels = rgb.shape
     make = GreyMaker(width, channels)
     out = np.empty((height, width), dtype=np.uint8)
-    for top in range(0, height, ROWS_PER_BLOCK):
-        make(rgb[top : top + ROWS_PER_BLOCK], out[top : top + ROWS_PER_BLOCK])
+    for top in range(0, height, make.rows):
+        make(rgb[top : top + make.rows], out[top : top + make.rows])
     return out
 
 

@@ -333,3 +333,30 @@ def test_fused_width_pass_matches_the_javascript(
 def test_same_size_is_returned_unchanged() -> None:
     grey = np.arange(72, dtype=np.uint8).reshape(8, 9)
     np.testing.assert_array_equal(ours(grey, None, 9, 8), grey)
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        (3, 40_000),  # runs of 5,000 rows: gathered in chunks for np.add.accumulate
+        (40_000, 3),  # the width pass's long runs, few lanes
+        (1_000, 700),  # many lanes: runs added row by row
+    ],
+)
+@pytest.mark.parametrize(("tw", "th"), TARGETS)
+def test_long_runs_and_many_lanes_match_the_step_by_step_resizer(
+    width: int, height: int, tw: int, th: int
+) -> None:
+    # The oracle adds every source step of every output one at a time (the resizer as it
+    # was before the fused passes); smooth rows make the float32 order matter.
+    from PIL import Image
+
+    from tests.oracle import legacy_resize
+
+    rng = np.random.default_rng(width + height)
+    grey = (rng.integers(0, 256, (height, 1)) + rng.integers(0, 3, (height, width))).clip(0, 255)
+    grey = grey.astype(np.uint8)
+    legacy = legacy_resize.GreyPlanes(Image.fromarray(grey, "L"), None)
+    np.testing.assert_array_equal(
+        ours(grey, None, tw, th, (8, 9, 32)), legacy_resize.resize_grey(legacy, tw, th)
+    )

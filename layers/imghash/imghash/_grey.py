@@ -21,14 +21,15 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ROWS_PER_BLOCK", "GreyMaker", "grey_of_level"]
+__all__ = ["GreyMaker", "grey_of_level", "rows_per_block"]
 
 U8 = npt.NDArray[np.uint8]
 F32 = np.float32
 
-#: Rows handled at once: about 12 bytes a pixel of temporaries for a block, so a block of a
-#: 4000-pixel-wide photo stays within a core's cache and memory is bounded by the block.
-ROWS_PER_BLOCK = 32
+#: Pixels handled at once: about 18 bytes a pixel of temporaries, a few MB, so memory is
+#: bounded by the block, and the blocks are few even for a narrow frame (32 rows of a
+#: 4000-pixel-wide photo, about 300 of a fast-mode decode: fewer calls, the same time a pixel).
+PIXELS_PER_BLOCK = 1 << 17
 
 _WEIGHTS = (2126, 7152, 722)
 _R, _G, _B = 0.2126, 0.7152, 0.0722
@@ -42,6 +43,11 @@ def _double_grey(
     """Jimp's own formula, in double (two products summed, then the third: the JS order)."""
     grey: npt.NDArray[np.int64] = np.trunc((_R * r + _G * g) + _B * b).astype(np.int64)
     return grey
+
+
+def rows_per_block(width: int) -> int:
+    """Rows of a frame ``width`` pixels wide handled at once (``PIXELS_PER_BLOCK``)."""
+    return max(1, PIXELS_PER_BLOCK // width)
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +81,8 @@ class GreyMaker:
     def __init__(self, width: int, channels: int) -> None:
         self.width = width
         self.channels = channels
-        rows = ROWS_PER_BLOCK
+        #: Most rows a block may have.
+        self.rows = rows = rows_per_block(width)
         one = np.zeros(channels, dtype=F32)
         one[:3] = _WEIGHTS
         self._weights = np.tile(one, width)
@@ -85,7 +92,7 @@ class GreyMaker:
         self._whole = np.empty((rows, width), dtype=np.bool_)
 
     def __call__(self, rgb: U8, out: U8) -> None:
-        """Jimp's grey of ``rgb`` (at most ROWS_PER_BLOCK rows) into ``out`` ((rows, width) uint8).
+        """Jimp's grey of ``rgb`` (at most ``self.rows`` rows) into ``out`` ((rows, width) uint8).
 
         ``out`` may be a strided view, such as a transposed slice of a column-major plane.
         """

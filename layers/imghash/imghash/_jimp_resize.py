@@ -263,43 +263,18 @@ class _ColumnSums:
         return upper
 
 
-@dataclass(frozen=True)
-class _WidthSteps:
-    """How the fused width pass treats each output of one (source, target) width pair."""
-
-    summed: npt.NDArray[np.intp]  # outputs that start with a run of weight 1...
-    first: npt.NDArray[np.intp]  # ...the run's first source column
-    stop: npt.NDArray[np.intp]  # ...and the column after its last
-    tails: tuple[tuple[int, int, float], ...]  # (output, column, weight) after the run
-    stepped: npt.NDArray[np.intp]  # outputs whose first weight is fractional
-    index: npt.NDArray[np.intp]  # (steps, len(stepped)); padding reads the zero row
-    weight: npt.NDArray[np.float64]
-    ones: tuple[bool, ...]  # per step: every weight is 1
-
-
 @lru_cache(maxsize=256)
-def _width_steps(src: int, dst: int) -> _WidthSteps:
-    plan = _area_plan(src, dst, 4)
+def _summed_runs(
+    src: int, dst: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The width outputs that start with a run of weight 1, each run's first source column
+    and the column after its last."""
     runs = _runs(src, dst, 4)
     summed = [j for j, entries in enumerate(runs) if entries[0][2] == 1]
-    tails = tuple(
-        (j, row, weight)
-        for j in summed
-        for first, stop, weight in runs[j][1:]
-        for row in range(first, stop)
-    )
-    stepped = np.setdiff1d(np.arange(dst), summed)
-    depth = int((plan.index[:, stepped] != src).sum(axis=0).max()) if stepped.size else 0
-    index, weight = plan.index[:depth, stepped], plan.weight[:depth, stepped]
-    return _WidthSteps(
+    return (
         np.array(summed, dtype=np.intp),
         np.array([runs[j][0][0] for j in summed], dtype=np.intp),
         np.array([runs[j][0][1] for j in summed], dtype=np.intp),
-        tails,
-        stepped,
-        index,
-        weight,
-        tuple(bool(np.all(row == 1)) for row in weight),
     )
 
 
@@ -310,31 +285,17 @@ def _opaque_width_pass(
 
     An output whose first steps weigh 1 starts from the exact sum of that run (from the
     column sums shared by every target width) and adds its few remaining steps (usually
-    one fractional weight) one by one. The outputs whose first weight is fractional are
-    summed step by step, all of them at once, as ``_area_pass`` does. All in float32, in
-    Jimp's order.
+    one fractional weight) in order. The outputs whose first weight is fractional add all
+    their steps in order. All in float32, in Jimp's order (``_add_entries``).
     """
     padded = planes.padded_columns
     n = padded.shape[0] - 1
     plan = _area_plan(n, dst, 4)
-    steps = _width_steps(n, dst)
+    summed, first, stop = _summed_runs(n, dst)
     acc = np.zeros((dst, padded.shape[1]), dtype=F32)
-    if steps.summed.size:
-        runs = planes.column_sums(targets).run(steps.first, steps.stop)
-        acc[steps.summed] = runs  # exact: below 2^24
-        for j, row, weight in steps.tails:
-            acc[j] = (acc[j] + padded[row] * weight).astype(F32)
-    if steps.stepped.size:
-        stepped = np.zeros((steps.stepped.size, padded.shape[1]), dtype=F32)
-        for k, ones in enumerate(steps.ones):
-            rows = padded[steps.index[k]]
-            if ones:
-                # Weight 1 on an integer pixel: a float32 add rounds exactly as JS's
-                # `float32 += double` does, the double sum being exact.
-                np.add(stepped, rows, out=stepped)
-            else:
-                stepped = (stepped + rows * steps.weight[k][:, None]).astype(F32)
-        acc[steps.stepped] = stepped
+    if summed.size:
+        acc[summed] = planes.column_sums(targets).run(first, stop)  # exact: below 2^24
+    _add_entries(acc, padded, _entries(n, dst, 4, summed=True))
     scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
     return acc.astype(F64) * scale[:, None]
 
@@ -358,33 +319,106 @@ def _runs(src: int, dst: int, stride: int) -> tuple[tuple[tuple[int, int, float]
     return tuple(outputs)
 
 
-def _sequential_pass(
-    values: Array,
-    dst: int,
-    stride: int,
-    start: npt.NDArray[np.float32] | None = None,
-    started: frozenset[int] = frozenset(),
-) -> npt.NDArray[np.float64]:
-    """``_area_pass`` without alpha, one output at a time, each in Jimp's order.
+@dataclass(frozen=True)
+class _Entries:
+    """The n-th entry (``_runs``) of every output that has one, split by kind."""
 
-    ``values`` is (n, lanes), uint8 or float32. A run of weight-1 steps is added by
-    ``np.add.accumulate`` in float32, which adds row after row in order (never pairwise):
-    each addition rounds as JS's `float32 += double` does, the double sum of a float32 and
-    a pixel being exact. Other steps multiply in double, as the JS does, and round the sum
-    to float32. Outputs in ``started`` begin from ``start`` in place of their first run.
+    #: Outputs whose entry is a run of weight-1 steps, and the rows of each run as columns
+    #: of ``rows``, the shorter runs padded with the zero row (adding 0 changes no float32).
+    run_outputs: npt.NDArray[np.intp]
+    rows: npt.NDArray[np.intp]  # (longest run, len(run_outputs))
+    #: Outputs whose entry is one step, its row and its weight.
+    step_outputs: npt.NDArray[np.intp]
+    step_rows: npt.NDArray[np.intp]
+    step_weights: npt.NDArray[np.float64]  # (len(step_outputs), 1)
+
+
+@lru_cache(maxsize=256)
+def _entries(src: int, dst: int, stride: int, *, summed: bool = False) -> tuple[_Entries, ...]:
+    """Every output's entries, the n-th of all outputs together, n = 0, 1, ...
+
+    ``summed``: leave out the first entry of the outputs that start with a run of weight 1
+    (the fused width pass takes those runs from exact column sums).
+    """
+    runs = _runs(src, dst, stride)
+    if summed:
+        runs = tuple(entries[1:] if entries[0][2] == 1 else entries for entries in runs)
+    made = []
+    for n in range(max(len(entries) for entries in runs)):
+        long: list[tuple[int, int, int, float]] = []
+        single: list[tuple[int, int, int, float]] = []
+        for j, entries in enumerate(runs):
+            if n < len(entries):
+                first, stop, weight = entries[n]
+                group = long if weight == 1 and stop - first > 1 else single
+                group.append((j, first, stop, weight))
+        depth = max((stop - first for _, first, stop, _ in long), default=0)
+        rows = np.full((depth, len(long)), src, dtype=np.intp)
+        for k, (_, first, stop, _) in enumerate(long):
+            rows[: stop - first, k] = np.arange(first, stop)
+        made.append(
+            _Entries(
+                np.array([j for j, *_ in long], dtype=np.intp),
+                rows,
+                np.array([j for j, *_ in single], dtype=np.intp),
+                np.array([first for _, first, _, _ in single], dtype=np.intp),
+                np.array([weight for *_, weight in single], dtype=F64).reshape(-1, 1),
+            )
+        )
+    return tuple(made)
+
+
+#: Up to this many lanes (outputs times lanes) a run of weight 1 is added by one
+#: ``np.add.accumulate`` down the run; wider, row by row (one vector add a row), which
+#: ``accumulate`` along an axis of many lanes is several times slower than.
+_ACCUMULATED_LANES = 64
+#: Rows gathered at once for ``np.add.accumulate``: memory stays bounded for long runs.
+_ACCUMULATED_ROWS = 4096
+
+
+def _add_entries(
+    acc: npt.NDArray[np.float32], padded: Array, entries: tuple[_Entries, ...]
+) -> None:
+    """Add each output's entries into its row of ``acc``, in order, as the JS does.
+
+    ``padded`` is (n + 1, lanes), uint8 or float32, its last row zero. Each step of a run of
+    weight 1 is a float32 addition (row by row, or ``np.add.accumulate``, which adds in
+    order, never pairwise): it rounds as JS's `float32 += double` does, the double sum of
+    two float32 values being exact. Other steps multiply in double, as the JS does, and
+    round the sum to float32. The outputs go side by side, element-wise, so each output's
+    arithmetic is what it would be alone.
+    """
+    lanes = padded.shape[1]
+    for entry in entries:
+        outputs = entry.run_outputs
+        if outputs.size:
+            total = acc[outputs]
+            if outputs.size * lanes <= _ACCUMULATED_LANES:
+                for top in range(0, entry.rows.shape[0], _ACCUMULATED_ROWS):
+                    rows = entry.rows[top : top + _ACCUMULATED_ROWS]
+                    stacked = np.empty((rows.shape[0] + 1, outputs.size, lanes), dtype=F32)
+                    stacked[0] = total
+                    stacked[1:] = padded[rows]  # uint8 to float32 is exact
+                    total = np.add.accumulate(stacked, axis=0, dtype=F32)[-1]
+            else:
+                for rows in entry.rows:
+                    np.add(total, padded[rows], out=total)
+            acc[outputs] = total
+        outputs = entry.step_outputs
+        if outputs.size:
+            step = padded[entry.step_rows].astype(F64) * entry.step_weights
+            acc[outputs] = (acc[outputs] + step).astype(F32)
+
+
+def _sequential_pass(values: Array, dst: int, stride: int) -> npt.NDArray[np.float64]:
+    """``_area_pass`` without alpha, each output in Jimp's order (``_add_entries``).
+
+    ``values`` is (n, lanes), uint8 or float32.
     """
     n, lanes = values.shape
     plan = _area_plan(n, dst, stride)
-    acc = np.zeros((dst, lanes), dtype=F32) if start is None else start
-    for j, entries in enumerate(_runs(n, dst, stride)):
-        total = acc[j]
-        for first, stop, weight in entries[1:] if j in started else entries:
-            if weight == 1 and stop - first > 1:
-                stacked = np.concatenate([total[None], values[first:stop]])
-                total = np.add.accumulate(stacked, axis=0, dtype=F32)[-1]
-            else:
-                total = (total + values[first].astype(F64) * weight).astype(F32)
-        acc[j] = total
+    acc = np.zeros((dst, lanes), dtype=F32)
+    _add_entries(acc, _padded(values), _entries(n, dst, stride))
     scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
     return acc.astype(F64) * scale[:, None]
 

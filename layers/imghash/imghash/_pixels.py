@@ -24,7 +24,7 @@ from PIL import Image
 
 from ._algorithms import ALGORITHMS
 from ._decode import DecodedImage
-from ._grey import ROWS_PER_BLOCK, GreyMaker, grey_of_level
+from ._grey import GreyMaker, grey_of_level, rows_per_block
 from ._jimp_resize import GreyPlanes, resize_grey
 from ._pdq import LUMA_ROWS, LumaMaker
 
@@ -103,8 +103,9 @@ def jimp_planes(decoded: DecodedImage) -> GreyPlanes:
     alpha = np.empty(shape, dtype=np.uint8) if kind in ("LA", "RGBA") else None
     make = GreyMaker(width, 4 if kind == "RGBA" else 3) if kind.startswith("RGB") else None
     level = grey_of_level()
-    for top in range(0, height, ROWS_PER_BLOCK):
-        bottom = min(top + ROWS_PER_BLOCK, height)
+    rows = rows_per_block(width)
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
         block = read(top, bottom)
         grey_out = grey[:-1, top:bottom].T if transposed else grey[top:bottom]
         if make is not None:

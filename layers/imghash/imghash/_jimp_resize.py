@@ -372,8 +372,9 @@ def _entries(src: int, dst: int, stride: int, *, summed: bool = False) -> tuple[
 #: ``np.add.accumulate`` down the run; wider, row by row (one vector add a row), which
 #: ``accumulate`` along an axis of many lanes is several times slower than.
 _ACCUMULATED_LANES = 64
-#: Rows gathered at once for ``np.add.accumulate``: memory stays bounded for long runs.
-_ACCUMULATED_ROWS = 4096
+#: Values of the runs gathered (as float32) at once: memory stays bounded, and within a
+#: core's cache, for long runs and wide lanes.
+_GATHERED = 1 << 16
 
 
 def _add_entries(
@@ -393,16 +394,18 @@ def _add_entries(
         outputs = entry.run_outputs
         if outputs.size:
             total = acc[outputs]
-            if outputs.size * lanes <= _ACCUMULATED_LANES:
-                for top in range(0, entry.rows.shape[0], _ACCUMULATED_ROWS):
-                    rows = entry.rows[top : top + _ACCUMULATED_ROWS]
+            wide = outputs.size * lanes
+            chunk = max(1, _GATHERED // wide)
+            for top in range(0, entry.rows.shape[0], chunk):
+                rows = entry.rows[top : top + chunk]
+                if wide <= _ACCUMULATED_LANES:
                     stacked = np.empty((rows.shape[0] + 1, outputs.size, lanes), dtype=F32)
                     stacked[0] = total
                     stacked[1:] = padded[rows]  # uint8 to float32 is exact
                     total = np.add.accumulate(stacked, axis=0, dtype=F32)[-1]
-            else:
-                for rows in entry.rows:
-                    np.add(total, padded[rows], out=total)
+                else:
+                    for row in padded[rows].astype(F32, copy=False):
+                        np.add(total, row, out=total)
             acc[outputs] = total
         outputs = entry.step_outputs
         if outputs.size:

@@ -239,3 +239,98 @@ def test_the_server_and_the_cli_share_the_default_index(
     data = response.json()["data"]
     assert [m["key"] for m in data["matches"]] == [str((folder / "p3.png").resolve())]
     assert data["indexed"] == 5
+
+
+def test_index_fast_hashes_jpegs_in_fast_mode_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``index --fast`` stores what fast mode computes, marked fast (a PNG, which fast mode
+    hashes exactly, is not); indexing again without it hashes the JPEG exactly, and a
+    later ``--fast`` run keeps the exact record."""
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    jpeg, png = folder / "big.jpg", folder / "small.png"
+    # A photo whose fast pHash differs from its exact one (checked below, so that the
+    # test can tell the modes apart by value, not only by the flag).
+    jpeg.write_bytes(encode(photo_like(1024, 768, seed=4), "JPEG", quality=90))
+    png.write_bytes(encode(photo_like(160, 120, seed=1), "PNG"))
+    exact = imghash.hash_image(jpeg, algorithms="all,pdq")
+    fast = imghash.hash_image(jpeg, algorithms="all,pdq", fast=True)
+    assert exact.hashes != fast.hashes, "the photo no longer tells fast from exact"
+    db = str(tmp_path / "index.db")
+
+    def indexed(*more: str) -> dict[str, dict[str, object]]:
+        assert main(["index", "--db", db, "--json", *more, str(folder)]) == 0
+        return {Path(str(o["source"])).name: o for o in lines(capsys.readouterr().out)}
+
+    def hexes(result: imghash.HashResult) -> dict[str, str]:
+        return {name: value.hex() for name, value in result.hashes.items()}
+
+    first = indexed("--fast")
+    assert first["big.jpg"] == {"source": str(jpeg), "indexed": True, **hexes(fast), "fast": True}
+    assert "fast" not in first["small.png"]
+    assert indexed("--fast")["big.jpg"]["indexed"] is False  # current for a fast run
+
+    # Searching with the exact hash finds the fast record at their true distance, marked.
+    query = exact.hashes["phash"]
+    distance = query.distance(fast.hashes["phash"])
+    assert main(["search", "--db", db, "--json", "-k", "16", query.hex()]) == 0
+    [answer] = lines(capsys.readouterr().out)
+    found = {Path(m["key"]).name: m for m in answer["matches"]}  # type: ignore[union-attr]
+    assert found["big.jpg"]["distance"] == distance
+    assert found["big.jpg"]["fast"] is True
+    assert "fast" not in found.get("small.png", {})
+    assert main(["search", "--db", db, "-k", "16", query.hex()]) == 0
+    assert capsys.readouterr().out.split("  ") == [
+        f"{distance:>2}",
+        str(jpeg.resolve()),
+        "(fast mode)\n",
+    ]
+
+    second = indexed()  # without --fast: the JPEG is hashed again, exactly
+    assert second["big.jpg"] == {"source": str(jpeg), "indexed": True, **hexes(exact)}
+    assert second["small.png"]["indexed"] is False
+    third = indexed("--fast")  # an exact record is never replaced by a fast one
+    assert third["big.jpg"] == {"source": str(jpeg), "indexed": False, **hexes(exact)}
+    assert main(["search", "--db", db, "--json", "-k", "0", query.hex()]) == 0
+    [answer] = lines(capsys.readouterr().out)
+    [match] = answer["matches"]  # type: ignore[misc]
+    assert "fast" not in match
+    assert match["distance"] == 0
+
+
+def test_the_real_server_says_which_matches_are_gone_or_fast(folder: Path, tmp_path: Path) -> None:
+    """``/v1/search`` on a real uvicorn server and a real SQLite file: a match whose file
+    was deleted after indexing says ``missing: true``, the others ``missing: false``; a
+    record made by ``index --fast`` says ``fast: true``; the OpenAPI schema describes both.
+    """
+    import httpx
+
+    from tests.servers import api_server
+
+    db = tmp_path / "index.db"
+    big = folder / "big.jpg"
+    big.write_bytes(encode(photo_like(1024, 768, seed=4), "JPEG", quality=90))
+    assert run("index", "--db", str(db), "--fast", str(folder)).returncode == 0
+    small = (folder / "nested" / "p2-small.jpg").resolve()
+    small.unlink()
+    near_p2 = imghash.hash_image(folder / "p2.png").hashes["phash"].hex()
+    big_fast = imghash.hash_image(big, fast=True).hashes["phash"].hex()
+    with api_server({"IMGHASH_DB": str(db)}) as (url, _):
+        response = httpx.get(url + "/v1/search", params={"hash": near_p2}, timeout=30)
+        assert response.status_code == 200, response.text
+        found = {m["key"]: m for m in response.json()["data"]["matches"]}
+        assert {key: m["missing"] for key, m in found.items()} == {
+            str((folder / "p2.png").resolve()): False,
+            str(small): True,
+        }
+        assert {key: m.get("fast", False) for key, m in found.items()} == {
+            str((folder / "p2.png").resolve()): False,
+            str(small): True,  # a JPEG, indexed with --fast
+        }
+        response = httpx.get(url + "/v1/search", params={"hash": big_fast, "max_distance": 0})
+        [match] = response.json()["data"]["matches"]
+        assert match["key"] == str(big.resolve())
+        assert (match["fast"], match["missing"]) == (True, False)
+        schema = httpx.get(url + "/openapi.json").json()["components"]["schemas"]["Match"]
+        assert {"fast", "missing"} <= set(schema["properties"])

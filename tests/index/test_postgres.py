@@ -222,6 +222,32 @@ def test_a_database_made_before_pdq_gains_its_table(pg_url: str) -> None:
     writer.close()
 
 
+def test_a_database_made_before_fast_records_gains_its_column(pg_url: str) -> None:
+    """An index made before fast-mode records (no ``fast`` column): a search opened
+    read-only says how to upgrade it; the next writer adds the column, every record it
+    held reads as exact, and a fast record keeps its mark."""
+    records, _query = planted(seed=7, size=10)
+    old = PostgresStore.connect(pg_url)
+    for record in records:
+        old.put(record)
+    old.close()
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("ALTER TABLE records DROP COLUMN fast")
+    reader = PostgresStore.connect(pg_url, read_only=True)
+    with pytest.raises(IndexMissing, match=r"predates fast-mode records.*imghash index --db"):
+        reader.get("b1", "a/0")
+    reader.close()
+    writer = PostgresStore.connect(pg_url)
+    assert [writer.get(r.bucket, r.key) for r in records] == records
+    fast = replace(records[0], version="v2", fast=True)
+    assert writer.put(fast)
+    assert writer.get(fast.bucket, fast.key) == fast
+    writer.close()
+    reader = PostgresStore.connect(pg_url, read_only=True)
+    assert reader.get(fast.bucket, fast.key) == fast
+    reader.close()
+
+
 def test_ties_are_ordered_by_code_point_whatever_the_server_collation() -> None:
     # The tests' server sorts by code point already (C.UTF-8, no ICU nor OS locales in
     # this build), so the property tests could not see a language-aware order; Aurora's
@@ -324,6 +350,7 @@ def test_the_data_api_requests(rds_data: Any) -> None:
         "low_information": {"booleanValue": False},
         "error": {"isNull": True},
         "error_message": {"isNull": True},
+        "fast": {"booleanValue": False},
         "hashes": {"stringValue": "phash=8000000000000005"},
     }
     assert all(r["resourceArn"] == CLUSTER_ARN and r["secretArn"] == SECRET_ARN for r in sent)

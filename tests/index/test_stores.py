@@ -136,3 +136,40 @@ def test_another_profile_is_a_new_write(store: Store) -> None:
     again = IndexRecord("bucket", "a b/ç.jpg", "v1", 1234, "imagehash", hashes=HASHES)
     assert store.put(again)
     assert store.get("bucket", "a b/ç.jpg").profile == "imagehash"  # type: ignore[union-attr]
+
+
+def test_fast_mode_records_keep_their_mark_and_give_way_to_exact_ones(store: Store) -> None:
+    """A record hashed in fast mode says so; the same version hashed exactly replaces it,
+    and a fast one never replaces an exact one."""
+    fast = record(fast=True, hashes={**HASHES, "phash": Hash(3)})
+    assert store.put(fast)
+    assert store.get("bucket", fast.key) == fast
+    assert list(store.scan()) == [fast]
+    assert not store.put(fast)  # the same again: nothing to do
+    exact = record()
+    assert store.put(exact)
+    assert store.get("bucket", exact.key) == exact
+    assert not store.put(fast)
+    assert store.get("bucket", exact.key) == exact
+
+
+def test_an_sqlite_file_made_before_fast_records_reads_and_gains_the_column(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    from imghash.index import SQLiteStore
+
+    path = tmp_path / "old.db"
+    old = record()
+    assert SQLiteStore(path).put(old)
+    with closing(sqlite3.connect(path)) as db:  # as a version before fast records left it
+        db.execute("ALTER TABLE records DROP COLUMN fast")
+        db.commit()
+    assert SQLiteStore(path, read_only=True).get("bucket", old.key) == old
+    writer = SQLiteStore(path)
+    assert writer.get("bucket", old.key) == old
+    fast = record(key="new.jpg", fast=True)
+    assert writer.put(fast)
+    assert SQLiteStore(path, read_only=True).get("bucket", "new.jpg") == fast

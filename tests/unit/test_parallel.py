@@ -41,3 +41,31 @@ def test_a_dying_worker_costs_only_its_item() -> None:
     assert "5" in str(outcomes[5])
     others = [o for i, o in enumerate(outcomes) if i != 5]
     assert [o[0] for o in others] == [0, 1, 2, 3, 4, 6, 7, 8, 9]  # type: ignore[index]
+
+
+# A process that runs another thread (a server, a threaded application) asks for a pool.
+THREADED_POOL = """
+import multiprocessing.forkserver, threading
+from imghash._folders import hash_task
+from imghash._parallel import _context
+threading.Thread(target=threading.Event().wait, daemon=True).start()
+context = _context(hash_task)
+print(context.get_start_method(), *multiprocessing.forkserver._forkserver._preload_modules)
+"""
+
+
+def test_with_threads_running_workers_come_from_a_warm_fork_server() -> None:
+    """Forking a threaded process may deadlock: its workers come from a fork server, which
+    imports the task's module (numpy, Pillow, imghash) once, before the first worker."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", THREADED_POOL],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["forkserver", "__main__", "imghash._folders"]

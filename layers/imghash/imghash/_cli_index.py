@@ -106,7 +106,7 @@ def _index(args: argparse.Namespace, settings: Settings, store: Any, location: s
         plans: list[Any] = []
         for source in sources:
             try:
-                plans.append(plan_file(Path(source), store, profile=args.profile))
+                plans.append(plan_file(Path(source), store, profile=args.profile, fast=args.fast))
             except FileNotFoundError as err:
                 plans.append(err)
         work = [(plan, settings) for plan in plans if not isinstance(plan, IndexRecord | OSError)]
@@ -154,7 +154,8 @@ def _indexed(
     counts["hashed" if hashed else "unchanged"] += 1
     if console.json:
         hashes = {n: h.hex() for n, h in record.hashes.items()}
-        console.emit({"source": source, "indexed": hashed, **hashes})
+        fast = {"fast": True} if record.fast else {}
+        console.emit({"source": source, "indexed": hashed, **hashes, **fast})
 
 
 def _query(source: str, args: argparse.Namespace, settings: Settings) -> tuple[Hash, int]:
@@ -166,7 +167,7 @@ def _query(source: str, args: argparse.Namespace, settings: Settings) -> tuple[H
 
 
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from .index import SearchService, is_missing, open_store
+    from .index import SearchService, mark_missing, open_store
 
     console = Console(args)
     k = _distance(args)
@@ -182,11 +183,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         _close(store)
-    missing = 0
-    for match in matches:
-        if match["bucket"] == "file":
-            match["missing"] = is_missing(match["key"])
-            missing += match["missing"]
+    missing = mark_missing(matches)
     if args.json:
         said: dict[str, Any] = {
             "source": args.source,
@@ -207,7 +204,8 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             match["key"] if match["bucket"] == "file" else f"s3://{match['bucket']}/{match['key']}"
         )
         gone = "  (missing: the file is gone)" if match.get("missing") else ""
-        console.line(f"{match['distance']:>2}  {where}{gone}")
+        fast = "  (fast mode)" if match.get("fast") else ""
+        console.line(f"{match['distance']:>2}  {where}{fast}{gone}")
     console.note(f"{len(matches)} within {k} bits ({args.algorithm}) among {total} indexed images")
     if missing:
         console.note(
@@ -345,7 +343,9 @@ def add_index_commands(
         help="add images to the local index",
         description="Hash images (files, folders) into the index. A file whose size and "
         "modification time are unchanged is not read again; the records of files under a "
-        "folder that are gone from it are removed.",
+        "folder that are gone from it are removed. With --fast, JPEGs are hashed in fast "
+        "mode and their records say so (search marks them); indexing again without it "
+        "hashes them exactly.",
         epilog=_EXIT_INDEX,
     )
     common(index_cmd, algorithm=False, jobs=True)

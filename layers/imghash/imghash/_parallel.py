@@ -47,23 +47,32 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_ignore_interrupts)
+def _pool(jobs: int, task: Callable[..., object]) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(jobs, mp_context=_context(task), initializer=_ignore_interrupts)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context(task: Callable[..., object]) -> multiprocessing.context.BaseContext:
     """fork while this process runs no other thread, else forkserver (spawn without it).
 
     A forked worker starts at once with numpy, Pillow and imghash already imported, and
     does not run the caller's ``__main__`` again (a script calling ``find_duplicates``
     needs no ``if __name__ == "__main__"`` guard). Forking a process that runs threads
     (a server, some test runners) may deadlock, and Python 3.12+ warns of it: then
-    workers come from a fork server instead.
+    workers come from a fork server instead, which imports ``task``'s module (numpy,
+    Pillow, imghash) once, before its first worker: each worker would otherwise import
+    them itself when handed its first task (144 photos, 2 workers, a loaded machine:
+    2.6-3.0 s with the preload, 3.0-4.5 s without; 2.4-2.8 s in one process).
     """
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # __main__ is what the fork server loads by default; it starts once per process, so
+    # the first pool's list is the one it keeps.
+    context.set_forkserver_preload(["__main__", task.__module__])
+    return context
 
 
 def run_ordered(
@@ -88,7 +97,7 @@ def _pooled(
     # (item, future) in order; items re-run one at a time after a worker died.
     in_flight: deque[tuple[T, Future[R]]] = deque()
     suspects: deque[T] = deque()
-    pool = _pool(jobs)
+    pool = _pool(jobs, task)
     try:
         while upcoming or in_flight or suspects:
             window = 1 if suspects else jobs * _WINDOW_PER_JOB
@@ -101,7 +110,7 @@ def _pooled(
                 result = future.result()
             except BrokenProcessPool:
                 pool.shutdown(wait=True, cancel_futures=True)
-                pool = _pool(jobs)
+                pool = _pool(jobs, task)
                 if len(in_flight) == 0 and window == 1:
                     yield WorkerDied(f"the worker process died while running {item!r}")
                     continue

@@ -2,7 +2,16 @@
 
 from ._dynamodb import DynamoStore
 from ._factory import open_store, store_from_settings
-from ._files import FILE_BUCKET, hash_file, index_file, is_missing, plan_file, prune, put_all
+from ._files import (
+    FILE_BUCKET,
+    hash_file,
+    index_file,
+    is_missing,
+    mark_missing,
+    plan_file,
+    prune,
+    put_all,
+)
 from ._lambda import index_handler
 from ._postgres import PostgresStore
 from ._record import IndexRecord, normalise_sequencer
@@ -32,6 +41,7 @@ __all__ = [
     "index_file",
     "index_handler",
     "is_missing",
+    "mark_missing",
     "normalise_sequencer",
     "open_store",
     "plan_file",

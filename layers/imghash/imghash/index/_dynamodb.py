@@ -20,7 +20,7 @@ TABLE_KEY: dict[str, Any] = {
 # The write rule of every store (see _store.supersedes).
 _NEWER = (
     "attribute_not_exists(id) OR sequencer < :s "
-    "OR (sequencer = :s AND (version <> :v OR profile <> :p{gains}))"
+    "OR (sequencer = :s AND (version <> :v OR profile <> :p{replaces_fast}{gains}))"
 )
 
 
@@ -65,6 +65,7 @@ class DynamoStore:
             "height": {"N": str(record.height)} if record.height is not None else None,
             "error": {"S": record.error} if record.error else None,
             "error_message": {"S": record.error_message} if record.error_message else None,
+            "fast": {"BOOL": True} if record.fast else None,
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         for name, value in record.hashes.items():
@@ -76,16 +77,22 @@ class DynamoStore:
         # Hashed by an algorithm the stored item lacks: the same version, rewritten.
         names = {f"#h{i}": f"{name}_hex" for i, name in enumerate(sorted(record.hashes))}
         gains = "".join(f" OR attribute_not_exists({alias})" for alias in names)
+        values: dict[str, dict[str, Any]] = {
+            ":s": {"S": record.sequencer},
+            ":v": {"S": record.version},
+            ":p": {"S": record.profile},
+        }
+        # Hashed exactly, it replaces the same version hashed in fast mode.
+        replaces_fast = "" if record.fast else " OR #fast = :fast"
+        if not record.fast:
+            values[":fast"] = {"BOOL": True}
+            names["#fast"] = "fast"
         try:
             self.client.put_item(
                 TableName=self.table,
                 Item=item,
-                ConditionExpression=_NEWER.format(gains=gains),
-                ExpressionAttributeValues={
-                    ":s": {"S": record.sequencer},
-                    ":v": {"S": record.version},
-                    ":p": {"S": record.profile},
-                },
+                ConditionExpression=_NEWER.format(replaces_fast=replaces_fast, gains=gains),
+                ExpressionAttributeValues=values,
                 **({"ExpressionAttributeNames": names} if names else {}),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
@@ -155,6 +162,7 @@ def _record(item: dict[str, dict[str, Any]]) -> IndexRecord:
             if name.endswith("_quality")
         },
         low_information=bool(item.get("low_information", {}).get("BOOL", False)),
+        fast=bool(item.get("fast", {}).get("BOOL", False)),
         error=text("error"),
         error_message=text("error_message"),
     )

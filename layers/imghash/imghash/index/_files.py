@@ -9,7 +9,9 @@ under a folder that are gone.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .._errors import ImghashError
 from .._hashing import read_source
@@ -23,6 +25,7 @@ __all__ = [
     "hash_file",
     "index_file",
     "is_missing",
+    "mark_missing",
     "plan_file",
     "prune",
     "put_all",
@@ -32,9 +35,15 @@ __all__ = [
 FILE_BUCKET = "file"
 
 
-def plan_file(path: Path, store: Store, *, profile: str) -> IndexRecord | ObjectRef:
+def plan_file(
+    path: Path, store: Store, *, profile: str, fast: bool = False
+) -> IndexRecord | ObjectRef:
     """The file's current record when its size and modification time are unchanged,
-    else the reference to hash. Raises ``FileNotFoundError`` when it cannot be read."""
+    else the reference to hash. Raises ``FileNotFoundError`` when it cannot be read.
+
+    A record hashed in fast mode is current only for a ``fast`` run: indexed again
+    without it, the file is hashed exactly. An exact record is current for both.
+    """
     resolved = path.resolve()
     key = str(resolved)
     try:
@@ -47,11 +56,12 @@ def plan_file(path: Path, store: Store, *, profile: str) -> IndexRecord | Object
         known is not None
         and known.version == version
         and known.profile == profile
+        and (fast or not known.fast)
         # hashed by every algorithm (a record made before PDQ is hashed again), or no image
         and (known.error is not None or all(name in known.hashes for name in INDEXED))
     ):
         return known
-    return ObjectRef(FILE_BUCKET, key, version, stat.st_size, "", profile)
+    return ObjectRef(FILE_BUCKET, key, version, stat.st_size, "", profile, fast)
 
 
 def hash_file(job: tuple[ObjectRef, Settings]) -> IndexRecord:
@@ -67,13 +77,13 @@ def hash_file(job: tuple[ObjectRef, Settings]) -> IndexRecord:
 
 
 def index_file(
-    path: Path, store: Store, *, profile: str, settings: Settings
+    path: Path, store: Store, *, profile: str, settings: Settings, fast: bool = False
 ) -> tuple[IndexRecord, bool]:
     """Index one file; returns its record and whether it was (re)hashed.
 
     A file whose size and modification time match its record is not read again.
     """
-    planned = plan_file(path, store, profile=profile)
+    planned = plan_file(path, store, profile=profile, fast=fast)
     if isinstance(planned, IndexRecord):
         return planned, False
     record = hash_file((planned, settings))
@@ -98,6 +108,21 @@ def prune(folder: Path, store: Store) -> list[str]:
 def is_missing(path: str) -> bool:
     """True when no file is at ``path`` any more (a record of a file that was deleted)."""
     return not os.path.isfile(path)
+
+
+def mark_missing(matches: Iterable[dict[str, Any]]) -> int:
+    """Give each search match of a local file ``missing``: whether the file is gone
+    since it was indexed (an object in a bucket gets none); returns how many are gone.
+
+    A search answers from the index, which keeps a deleted file's record until its
+    folder is indexed again: said so, a gone path is never passed off as present.
+    """
+    gone = 0
+    for match in matches:
+        if match["bucket"] == FILE_BUCKET:
+            match["missing"] = is_missing(match["key"])
+            gone += match["missing"]
+    return gone
 
 
 def put_all(store: Store, records: list[IndexRecord]) -> None:

@@ -26,11 +26,15 @@ class ObjectRef:
     size: int
     sequencer: str
     profile: str
+    #: Hash in fast mode (the CLI's ``index --fast``; the S3 indexer hashes exactly).
+    fast: bool = False
 
     def hashed(self, data: bytes, settings: Settings) -> IndexRecord:
         """Hash ``data`` into a record; an image error becomes a record with its code."""
         try:
-            result = hash_image(data, algorithms=INDEXED, profile=self.profile, settings=settings)
+            result = hash_image(
+                data, algorithms=INDEXED, profile=self.profile, fast=self.fast, settings=settings
+            )
         except ImghashError as err:
             return self.failed(err)
         return IndexRecord(
@@ -46,6 +50,7 @@ class ObjectRef:
             hashes=dict(result.hashes),
             quality=dict(result.quality),
             low_information=result.low_information,
+            fast=result.fast,
         )
 
     def failed(self, error: ImghashError) -> IndexRecord:

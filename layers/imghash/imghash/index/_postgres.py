@@ -94,6 +94,7 @@ _RECORD_COLUMNS = (
     "low_information",
     "error",
     "error_message",
+    "fast",
 )
 _SELECT_RECORD = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
 
@@ -118,12 +119,13 @@ WITH upserted AS (
     INSERT INTO records AS r ({", ".join(_RECORD_COLUMNS)})
     VALUES (:bucket, :key, :version, :sequencer, CAST(:size AS bigint), :profile, :indexed_at,
             :format, CAST(:width AS integer), CAST(:height AS integer), :low_information,
-            :error, :error_message)
+            :error, :error_message, :fast)
     ON CONFLICT (bucket, key) DO UPDATE SET
         {", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS[2:])}
     WHERE excluded.sequencer > r.sequencer
        OR (excluded.sequencer = r.sequencer
            AND (excluded.version <> r.version OR excluded.profile <> r.profile
+                OR (r.fast AND NOT excluded.fast)  -- an exact hash replaces a fast one
                 OR EXISTS (  -- hashed by an algorithm the stored record lacks
                     SELECT 1 FROM unnest(string_to_array(:hashes, ',')) AS item
                     JOIN hash_spaces s
@@ -180,6 +182,13 @@ FROM records r WHERE r.id > CAST(:after AS bigint) ORDER BY r.id LIMIT CAST(:pag
 GENERATION = "SELECT CAST(coalesce(sum(changes), 0) AS bigint) FROM profile_counts"
 
 LAYOUTS = "SELECT hash_table, substrings FROM index_layout"
+
+# Whether the records table has its ``fast`` column (a database made before it has not).
+FAST_COLUMN = """
+SELECT EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name = 'records'
+                 AND column_name = 'fast')
+"""
 
 # Whether the schema was made (the last table the schema makes), without failing if not.
 SCHEMA_EXISTS = "SELECT to_regclass('profile_counts') IS NOT NULL"
@@ -337,6 +346,12 @@ class PostgresStore:
                     "hashes yet: open it once for writing (`imghash index --db URL`; in AWS, "
                     "deploy the stack) and it is added"
                 )
+            if not self.manage_schema and not self.executor.run(FAST_COLUMN).rows[0][0]:
+                raise IndexMissing(  # a writer has just added the column: only readers look
+                    f"the index at {self.location} predates fast-mode records: open it once "
+                    "for writing (`imghash index --db URL`; in AWS, deploy the stack) and "
+                    "its column is added"
+                )
             held = tables["hashes64"]
             if self.wanted is not None and held != self.wanted:
                 raise InvalidRequest(
@@ -469,4 +484,5 @@ def _record(row: Sequence[Any]) -> IndexRecord:
         low_information=bool(fields["low_information"]),
         error=fields["error"],
         error_message=fields["error_message"],
+        fast=bool(fields["fast"]),
     )

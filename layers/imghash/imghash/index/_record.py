@@ -47,13 +47,17 @@ class IndexRecord:
     #: ``low_information``, as Meta advises discarding such hashes).
     quality: Mapping[str, int] = field(default_factory=dict)
     low_information: bool = False
+    #: Hashed in fast mode: a JPEG decoded at a reduced scale, its hashes a few bits at
+    #: most from the exact ones (README, "Fast mode"). False for every other file, which
+    #: fast mode hashes exactly.
+    fast: bool = False
     #: An error code (``unsupported_image``, ``too_large``...) for objects not hashed.
     error: str | None = None
     error_message: str | None = None
 
     def match_dict(self, distance: int) -> dict[str, Any]:
         """The object as a search match: where, how far, hashes (and their quality, when
-        they have one) and size."""
+        they have one), size, and ``fast`` when its hashes were made in fast mode."""
         found: dict[str, Any] = {
             "bucket": self.bucket,
             "key": self.key,
@@ -64,4 +68,6 @@ class IndexRecord:
         }
         if self.quality:
             found["quality"] = dict(self.quality)
+        if self.fast:
+            found["fast"] = True
         return found

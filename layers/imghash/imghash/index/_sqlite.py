@@ -40,10 +40,16 @@ _RECORD_COLUMNS = (
     "error",
     "error_message",
 )
-_COLUMNS = (*_RECORD_COLUMNS, *_HASH_COLUMNS)
-_TYPES = {name: "INTEGER" for name in _NARROW} | {
-    c: "TEXT" for c in _HASH_COLUMNS if c not in _NARROW
-}
+#: Columns added after the first release, NULL in the rows of an older file: 1 for a
+#: record hashed in fast mode (NULL or 0: exactly).
+_LATER_COLUMNS = ("fast",)
+_ADDED = (*_HASH_COLUMNS, *_LATER_COLUMNS)
+_COLUMNS = (*_RECORD_COLUMNS, *_ADDED)
+_TYPES = (
+    {name: "INTEGER" for name in _NARROW}
+    | {c: "TEXT" for c in _HASH_COLUMNS if c not in _NARROW}
+    | {"fast": "INTEGER"}
+)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS records (
@@ -60,7 +66,7 @@ CREATE TABLE IF NOT EXISTS records (
     low_information INTEGER NOT NULL,
     error TEXT,
     error_message TEXT,
-    {", ".join(f"{c} {_TYPES[c]}" for c in _HASH_COLUMNS)},
+    {", ".join(f"{c} {_TYPES[c]}" for c in _ADDED)},
     PRIMARY KEY (bucket, key)
 );
 CREATE TABLE IF NOT EXISTS generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER);
@@ -78,6 +84,7 @@ ON CONFLICT (bucket, key) DO UPDATE SET
 WHERE excluded.sequencer > records.sequencer
    OR (excluded.sequencer = records.sequencer
        AND (excluded.version != records.version OR excluded.profile != records.profile
+            OR (coalesce(records.fast, 0) = 1 AND coalesce(excluded.fast, 0) = 0)
             OR {
     " OR ".join(f"(excluded.{n}_hex IS NOT NULL AND records.{n}_hex IS NULL)" for n in ALGORITHMS)
 }))
@@ -150,7 +157,7 @@ class SQLiteStore:
         db.execute("PRAGMA journal_mode=DELETE")
         db.executescript(_SCHEMA)
         held = {str(row[1]) for row in db.execute("PRAGMA table_info(records)")}
-        for column in _HASH_COLUMNS:
+        for column in _ADDED:
             if column not in held:  # a file of an earlier version: no rewrite, NULL for all
                 db.execute(f"ALTER TABLE records ADD COLUMN {column} {_TYPES[column]}")
 
@@ -216,6 +223,7 @@ class SQLiteStore:
 def _row(record: IndexRecord) -> tuple[object, ...]:
     fields: dict[str, object] = {c: getattr(record, c) for c in _RECORD_COLUMNS}
     fields["low_information"] = int(record.low_information)
+    fields["fast"] = int(record.fast)
     for name, value in record.hashes.items():
         if name in _NARROW and len(value) == DEFAULT_WIDTH:
             fields[name] = value.signed
@@ -260,6 +268,7 @@ def _record(row: tuple[object, ...]) -> IndexRecord:
         hashes=hashes,
         quality=quality,
         low_information=bool(fields["low_information"]),
+        fast=bool(fields["fast"]),
         error=text("error"),
         error_message=text("error_message"),
     )

@@ -52,9 +52,10 @@ class SearchingStore(Protocol):
 
 def supersedes(new: IndexRecord, old: IndexRecord | None) -> bool:
     """The write rule every adapter applies: a later event, or at the same point another
-    version of the object, the same version hashed with another profile, or hashed by an
+    version of the object, the same version hashed with another profile, hashed by an
     algorithm the stored record lacks (an index made before PDQ gains it when its
-    objects are indexed again)."""
+    objects are indexed again), or hashed exactly where the stored record was hashed in
+    fast mode (never the other way: an exact record is kept)."""
     if old is None:
         return True
     if new.sequencer != old.sequencer:
@@ -63,6 +64,7 @@ def supersedes(new: IndexRecord, old: IndexRecord | None) -> bool:
         new.version != old.version
         or new.profile != old.profile
         or not set(new.hashes) <= set(old.hashes)
+        or (old.fast and not new.fast)
     )
 
 

@@ -213,6 +213,16 @@ class Match(BaseModel):
     hashes: HashData
     width: int | None = Field(None, examples=[640])
     height: int | None = Field(None, examples=[480])
+    fast: bool | None = Field(
+        None,
+        description="present, and true, when the record was hashed in fast mode (`imghash "
+        "index --fast`): its hashes may be a few bits from the exact ones",
+    )
+    missing: bool | None = Field(
+        None,
+        description="present for a local file (bucket `file`, the local server's index): "
+        "true when the file is gone since it was indexed (`imghash index FOLDER` forgets it)",
+    )
 
 
 class SearchData(BaseModel):

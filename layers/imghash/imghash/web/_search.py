@@ -172,6 +172,10 @@ async def _answer(request: Request, inputs: RequestInputs) -> JSONResponse:
     matches, total = await run_in_threadpool(
         service.search, query, algorithm=algorithm, max_distance=k, limit=limit, profile=profile
     )
+    # A local index's files may be gone since they were indexed: each match says so.
+    from ..index import mark_missing  # with the index, on first use (cold starts)
+
+    await run_in_threadpool(mark_missing, matches)
     said: dict[str, object] = {
         "algorithm": algorithm,
         "hash": query.hex(),

@@ -26,10 +26,12 @@ __all__ = ["GreyMaker", "grey_of_level", "rows_per_block"]
 U8 = npt.NDArray[np.uint8]
 F32 = np.float32
 
-#: Pixels handled at once: about 18 bytes a pixel of temporaries, a few MB, so memory is
-#: bounded by the block, and the blocks are few even for a narrow frame (32 rows of a
-#: 4000-pixel-wide photo, about 300 of a fast-mode decode: fewer calls, the same time a pixel).
-PIXELS_PER_BLOCK = 1 << 17
+#: A block has this many pixels, or this many rows if that is more. Its temporaries (about
+#: 18 bytes a pixel) bound the memory, 32 rows of a 4000-pixel-wide photo as before, and a
+#: narrow frame (a fast-mode decode) takes a few blocks, not dozens of calls. Larger blocks
+#: gained nothing and cost fresh pages on every image (their temporaries mapped anew).
+PIXELS_PER_BLOCK = 1 << 16
+MIN_ROWS_PER_BLOCK = 32
 
 _WEIGHTS = (2126, 7152, 722)
 _R, _G, _B = 0.2126, 0.7152, 0.0722
@@ -47,7 +49,7 @@ def _double_grey(
 
 def rows_per_block(width: int) -> int:
     """Rows of a frame ``width`` pixels wide handled at once (``PIXELS_PER_BLOCK``)."""
-    return max(1, PIXELS_PER_BLOCK // width)
+    return max(MIN_ROWS_PER_BLOCK, PIXELS_PER_BLOCK // width)
 
 
 @lru_cache(maxsize=1)

@@ -39,6 +39,7 @@ class _AreaPlan:
     weight: npt.NDArray[np.float64]  # (steps, dst); 0 for padding
     integral: tuple[bool, ...]  # per step: every weight is 0 or 1
     covered: npt.NDArray[np.float64]  # (dst,) the weights summed in order, as the JS does
+    scale: npt.NDArray[np.float64]  # (dst,) 1 / covered, 0 where nothing is covered
     ratio: float
 
 
@@ -90,7 +91,8 @@ def _area_plan(src: int, dst: int, stride: int) -> _AreaPlan:
             total += w
         covered[j] = total
     integral = tuple(bool(np.all((row == 0) | (row == 1))) for row in weights)
-    return _AreaPlan(index, weights, integral, covered, ratio)
+    scale = np.where(covered > 0, 1 / np.where(covered > 0, covered, 1), 0)
+    return _AreaPlan(index, weights, integral, covered, scale, ratio)
 
 
 @lru_cache(maxsize=256)
@@ -150,8 +152,7 @@ def _area_pass(
                 np.add(acc, rows, out=acc)
             else:
                 acc = (acc + rows * plan.weight[k][:, None]).astype(F32)
-        scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
-        return acc.astype(F64) * scale[:, None], None
+        return acc.astype(F64) * plan.scale[:, None], None
 
     acc_alpha = np.zeros((dst, lanes), dtype=F32)
     covered = np.zeros((dst, lanes), dtype=F64)
@@ -296,8 +297,7 @@ def _opaque_width_pass(
     if summed.size:
         acc[summed] = planes.column_sums(targets).run(first, stop)  # exact: below 2^24
     _add_entries(acc, padded, _entries(n, dst, 4, summed=True))
-    scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
-    return acc.astype(F64) * scale[:, None]
+    return acc.astype(F64) * plan.scale[:, None]
 
 
 @lru_cache(maxsize=256)
@@ -372,8 +372,9 @@ def _entries(src: int, dst: int, stride: int, *, summed: bool = False) -> tuple[
 #: ``np.add.accumulate`` down the run; wider, row by row (one vector add a row), which
 #: ``accumulate`` along an axis of many lanes is several times slower than.
 _ACCUMULATED_LANES = 64
-#: Rows gathered at once for ``np.add.accumulate``: memory stays bounded for long runs.
-_ACCUMULATED_ROWS = 4096
+#: Values of the runs gathered (as float32) at once: memory stays bounded, and within a
+#: core's cache, for long runs and wide lanes.
+_GATHERED = 1 << 16
 
 
 def _add_entries(
@@ -393,16 +394,18 @@ def _add_entries(
         outputs = entry.run_outputs
         if outputs.size:
             total = acc[outputs]
-            if outputs.size * lanes <= _ACCUMULATED_LANES:
-                for top in range(0, entry.rows.shape[0], _ACCUMULATED_ROWS):
-                    rows = entry.rows[top : top + _ACCUMULATED_ROWS]
+            wide = outputs.size * lanes
+            chunk = max(1, _GATHERED // wide)
+            for top in range(0, entry.rows.shape[0], chunk):
+                rows = entry.rows[top : top + chunk]
+                if wide <= _ACCUMULATED_LANES:
                     stacked = np.empty((rows.shape[0] + 1, outputs.size, lanes), dtype=F32)
                     stacked[0] = total
                     stacked[1:] = padded[rows]  # uint8 to float32 is exact
                     total = np.add.accumulate(stacked, axis=0, dtype=F32)[-1]
-            else:
-                for rows in entry.rows:
-                    np.add(total, padded[rows], out=total)
+                else:
+                    for row in padded[rows].astype(F32, copy=False):
+                        np.add(total, row, out=total)
             acc[outputs] = total
         outputs = entry.step_outputs
         if outputs.size:
@@ -419,8 +422,7 @@ def _sequential_pass(values: Array, dst: int, stride: int) -> npt.NDArray[np.flo
     plan = _area_plan(n, dst, stride)
     acc = np.zeros((dst, lanes), dtype=F32)
     _add_entries(acc, _padded(values), _entries(n, dst, stride))
-    scale = np.where(plan.covered > 0, 1 / np.where(plan.covered > 0, plan.covered, 1), 0)
-    return acc.astype(F64) * scale[:, None]
+    return acc.astype(F64) * plan.scale[:, None]
 
 
 def _padded_transpose(rows: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:

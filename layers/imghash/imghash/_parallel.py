@@ -55,8 +55,9 @@ def _context(task: Callable[..., object]) -> multiprocessing.context.BaseContext
     """fork while this process runs no other thread, else forkserver (spawn without it).
 
     A forked worker starts at once with numpy, Pillow and imghash already imported, and
-    does not run the caller's ``__main__`` again (a script calling ``find_duplicates``
-    needs no ``if __name__ == "__main__"`` guard). Forking a process that runs threads
+    does not run the caller's ``__main__`` again (a single-threaded script calling
+    ``find_duplicates`` needs no ``if __name__ == "__main__"`` guard; one that runs
+    threads does, as with any fork server or spawn pool). Forking a process that runs threads
     (a server, some test runners) may deadlock, and Python 3.12+ warns of it: then
     workers come from a fork server instead, which imports ``task``'s module (numpy,
     Pillow, imghash) once, before its first worker: each worker would otherwise import

@@ -13,10 +13,8 @@ from __future__ import annotations
 import io
 import itertools
 import statistics
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from common import table
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
@@ -24,7 +22,6 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 import imghash
 
 Edit = Callable[[Image.Image], bytes]
-T = TypeVar("T")
 SEED = ("ahash", "dhash", "phash")
 TURNING = ("phash", "pdq")
 
@@ -77,22 +74,6 @@ TURNED: dict[str, Image.Transpose] = {
 }
 
 
-def only(result: imghash.HashResult, names: tuple[str, ...]) -> imghash.HashResult:
-    """``result`` with only these algorithms' hashes and signals."""
-
-    def keep(mapping: Mapping[str, T]) -> dict[str, T]:
-        return {n: v for n, v in mapping.items() if n in names}
-
-    return replace(
-        result,
-        hashes=keep(result.hashes),
-        unstable_bits=keep(result.unstable_bits),
-        quality=keep(result.quality),
-        dihedral=keep(result.dihedral),
-        dihedral_unstable_bits=keep(result.dihedral_unstable_bits),
-    )
-
-
 def measure(
     corpus: Path, profile: str = "jimp"
 ) -> tuple[dict[str, list[dict[str, int]]], list[dict[str, int]], int, int, int]:
@@ -111,8 +92,8 @@ def measure(
             copy = imghash.hash_image(
                 edit(upright), algorithms="all,pdq", profile=profile, settings=ROOMY
             )
-            verdict = imghash.compare(only(original, SEED), only(copy, SEED))
-            pdq = imghash.compare(only(original, ("pdq",)), only(copy, ("pdq",)))
+            verdict = imghash.compare(original.only(*SEED), copy.only(*SEED))
+            pdq = imghash.compare(original.only("pdq"), copy.only("pdq"))
             per_edit[name].append(
                 {a: c.distance for a, c in verdict.algorithms.items()}
                 | {"pdq": pdq.algorithms["pdq"].distance}
@@ -123,8 +104,8 @@ def measure(
     pairs = []
     false_positives = 0
     for a, b in itertools.combinations(originals.values(), 2):
-        verdict = imghash.compare(only(a, SEED), only(b, SEED))
-        pdq = imghash.compare(only(a, ("pdq",)), only(b, ("pdq",)))
+        verdict = imghash.compare(a.only(*SEED), b.only(*SEED))
+        pdq = imghash.compare(a.only("pdq"), b.only("pdq"))
         pairs.append(
             {n: c.distance for n, c in verdict.algorithms.items()}
             | {"pdq": pdq.algorithms["pdq"].distance, "pdq same": pdq.likely_same}
@@ -151,7 +132,7 @@ def measure_dihedral(corpus: Path, profile: str = "jimp") -> dict[str, object]:
                 profile=profile,
             )
             verdict = imghash.compare(original, copy, dihedral=True)
-            plain = imghash.compare(only(original, TURNING), copy)
+            plain = imghash.compare(original.only(*TURNING), copy)
             found[name].append(
                 (
                     verdict.likely_same,

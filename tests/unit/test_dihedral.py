@@ -198,3 +198,23 @@ def test_pdq_in_blocks_equals_the_reference(
         ours = imghash.hash_image(rgb, algorithms="pdq", dihedral=True)
         assert ours.hashes["pdq"].value == oracle_hash(rgb).value
         assert [h.value for h in ours.dihedral["pdq"]] == [h.value for h in oracle_dihedral(rgb)]
+
+
+def test_a_result_restricted_to_some_algorithms_keeps_their_signals_only() -> None:
+    checkerboard = (np.indices((64, 64)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    full = imghash.hash_image(
+        encode(Image.fromarray(checkerboard)), algorithms="all,pdq", dihedral=True
+    )
+    assert full.unstable_bits["phash"] > 0  # a pattern: its pHash has noise-decided bits
+
+    pdq = full.only("pdq")
+    assert set(pdq.hashes) == set(pdq.quality) == set(pdq.dihedral) == {"pdq"}
+    assert pdq.unstable == {} and pdq.dihedral_unstable_bits == {}
+    assert pdq.hashes["pdq"] == full.hashes["pdq"]
+    assert pdq.dihedral["pdq"] == full.dihedral["pdq"]
+
+    phash = full.only("phash", "ahash")
+    assert set(phash.hashes) == {"phash", "ahash"}
+    assert phash.unstable_bits == full.unstable_bits
+    assert phash.quality == {} and set(phash.dihedral) == {"phash"}
+    assert phash.dihedral_unstable_bits == full.dihedral_unstable_bits

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, TypeVar
 
 from ._algorithms import ALGORITHMS, Algorithm, Computed, resolve_algorithms
 from ._compare import MIN_QUALITY
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ._pixels import Pixels
 
 __all__ = ["FAST_MIN_SIDE", "HashResult", "Source", "hash_image", "read_source"]
+
+T = TypeVar("T")
 
 #: Fast mode never lets the decoder go below 4x the largest thumbnail side. PDQ reads the
 #: frame it is given (at least twice its 64x64; the README gives the agreement).
@@ -70,6 +72,22 @@ class HashResult:
     def unstable_bits(self) -> dict[str, int]:
         """How many bits rounding noise decided, by algorithm; the comparison rule reads it."""
         return {name: mask.value.bit_count() for name, mask in self.unstable.items()}
+
+    def only(self, *names: str) -> HashResult:
+        """This result with only the named algorithms' hashes and signals: what
+        :func:`~imghash.compare` then decides on (``result.only("pdq")``)."""
+
+        def keep(mapping: Mapping[str, T]) -> dict[str, T]:
+            return {name: value for name, value in mapping.items() if name in names}
+
+        return replace(
+            self,
+            hashes=keep(self.hashes),
+            unstable=keep(self.unstable),
+            quality=keep(self.quality),
+            dihedral=keep(self.dihedral),
+            dihedral_unstable_bits=keep(self.dihedral_unstable_bits),
+        )
 
     def signals(self) -> dict[str, object]:
         """The signals that say something, as outputs show them beside the hashes.

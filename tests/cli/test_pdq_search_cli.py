@@ -106,3 +106,19 @@ def test_the_radius_follows_the_width(
         main(["search", "--db", location, "-a", "pdq", "-k", "65", "00" * 32])
     assert exit_.value.code == 2
     assert "outside 0..64" in capsys.readouterr().err
+
+
+def test_a_low_quality_query_says_so(
+    db: tuple[str, list[Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    location, _ = db
+    flat = tmp_path / "flat.png"
+    flat.write_bytes(encode(Image.new("RGB", (64, 48), (90, 90, 90)), "PNG"))
+    quality = imghash.hash_image(flat, algorithms="pdq").quality["pdq"]
+    assert quality < 50
+    capsys.readouterr()
+    assert main(["search", "--db", location, "-a", "pdq", str(flat)]) == 0
+    assert f"quality is {quality}, under 50" in capsys.readouterr().err
+    assert main(["search", "--db", location, "-a", "pdq", "--json", str(flat)]) == 0
+    query = answer(capsys)["query"]
+    assert (query["quality"], query["low_information"]) == (quality, True)  # type: ignore[index]

@@ -11,9 +11,11 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ._algorithms import ALGORITHMS
 from ._cli_io import (
     EXIT_FAILED,
     EXIT_OK,
@@ -25,17 +27,30 @@ from ._cli_io import (
     jobs_of,
     options_of,
 )
-from ._compare import LIKELY_SAME_MAX_DISTANCE
+from ._dihedral import DIHEDRAL, dihedral_algorithms
 from ._errors import ImghashError, IndexCorrupt
 from ._folders import STDIN
-from ._hashvalue import Hash
+from ._query import (
+    SearchQuery,
+    check_dihedral_search,
+    hash_query,
+    image_query,
+    radius_limit,
+    search_algorithm,
+    search_radius,
+)
 from ._settings import Settings
 
 __all__ = ["add_index_commands"]
 
 #: Records written in one transaction, at most (and at least once a second).
 _BATCH = 100
-_HEX = re.compile(r"^(0x)?[0-9a-fA-F]{16}$")
+#: A hex hash of any algorithm's width (the query's own is checked against its algorithm).
+_HEX = re.compile(
+    "^(0x)?(?:"
+    + "|".join(sorted({f"[0-9a-fA-F]{{{a.bits // 4}}}" for a in ALGORITHMS.values()}))
+    + ")$"
+)
 _MAX_DISTANCE = 16
 
 _EXIT_INDEX = (
@@ -158,61 +173,91 @@ def _indexed(
         console.emit({"source": source, "indexed": hashed, **hashes, **fast})
 
 
-def _query(source: str, args: argparse.Namespace, settings: Settings) -> tuple[Hash, int]:
-    """The query's hash, and how many of its bits are rounding noise (0 for a given hash)."""
-    if _HEX.match(source) and not Path(source).exists():
-        return Hash.from_hex(source), 0
-    result = hash_one(source, options_of(args, settings, algorithms="all"))
-    return result.hashes[args.algorithm], result.unstable_bits.get(args.algorithm, 0)
+def _by_hash(source: str) -> bool:
+    """Whether SOURCE is a hex hash (a file of that name is the file)."""
+    return bool(_HEX.match(source)) and not Path(source).exists()
+
+
+def _query(source: str, args: argparse.Namespace, settings: Settings) -> SearchQuery:
+    """The query: a hex hash, or an image's hash (its eight turns with --dihedral)."""
+    algorithm = search_algorithm(args.algorithm)
+    if _by_hash(source):
+        return SearchQuery(hash_query(source, algorithm))
+    options = replace(options_of(args, settings, algorithms=algorithm.name), dihedral=args.dihedral)
+    return image_query(hash_one(source, options), algorithm, dihedral=args.dihedral)
 
 
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .index import SearchService, mark_missing, open_store
 
     console = Console(args)
-    k = _distance(args)
+    algorithm = search_algorithm(args.algorithm)
+    try:  # usage errors, found before any work
+        k = search_radius(algorithm, args.max_distance)
+        if args.dihedral:
+            check_dihedral_search(algorithm, by_hash=_by_hash(args.source))
+        if _by_hash(args.source):  # of the algorithm's width
+            hash_query(args.source, algorithm)
+    except ImghashError as err:
+        console.note(f"{err.message} ({err.code})")
+        return EXIT_USAGE
     try:
-        query, unstable = _query(args.source, args, settings)
+        query = _query(args.source, args, settings)
     except ImghashError as err:
         console.report(args.source, err.to_dict())
         return EXIT_FAILED
     store = open_store(_location(args, settings), settings, read_only=True)
     try:
         matches, total = SearchService(store).search(
-            query, algorithm=args.algorithm, max_distance=k, limit=args.limit, profile=args.profile
+            query.hashes,
+            algorithm=algorithm.name,
+            max_distance=k,
+            limit=args.limit,
+            profile=args.profile,
         )
     finally:
         _close(store)
     missing = mark_missing(matches)
+    said = query.echo()
     if args.json:
-        said: dict[str, Any] = {
-            "source": args.source,
-            "algorithm": args.algorithm,
-            "hash": query.hex(),
-            "max_distance": k,
-        }
-        if unstable:
-            said["unstable_bits"] = unstable
-        console.emit({"query": said, "matches": matches, "indexed": total})
-    elif unstable:
-        console.note(
-            f"note: {unstable} of the query's {args.algorithm} bits are rounding "
-            "noise (a pattern's exactly-zero frequencies): its matches are unreliable"
+        echo = {"source": args.source, "algorithm": algorithm.name, "hash": said.pop("hash")}
+        console.emit(
+            {"query": {**echo, "max_distance": k, **said}, "matches": matches, "indexed": total}
         )
+    else:
+        _notes(console, algorithm.name, said)
     for match in matches if not args.json else []:
         where = (
             match["key"] if match["bucket"] == "file" else f"s3://{match['bucket']}/{match['key']}"
         )
+        turned = f"  ({match['orientation']})" if query.dihedral else ""
         gone = "  (missing: the file is gone)" if match.get("missing") else ""
         fast = "  (fast mode)" if match.get("fast") else ""
-        console.line(f"{match['distance']:>2}  {where}{fast}{gone}")
-    console.note(f"{len(matches)} within {k} bits ({args.algorithm}) among {total} indexed images")
+        console.line(f"{match['distance']:>2}  {where}{turned}{fast}{gone}")
+    turns = ", every orientation" if query.dihedral else ""
+    console.note(
+        f"{len(matches)} within {k} bits ({algorithm.name}{turns}) among {total} indexed images"
+    )
     if missing:
         console.note(
             f"{missing} of them no longer exist; `imghash index FOLDER` on their folder "
             "forgets them"
         )
     return EXIT_OK
+
+
+def _notes(console: Console, algorithm: str, said: dict[str, Any]) -> None:
+    """What the query's echo warns of, as notes on standard error."""
+    if said.get("unstable_bits"):
+        console.note(
+            f"note: {said['unstable_bits']} of the query's {algorithm} bits are rounding "
+            "noise (a pattern's exactly-zero frequencies): its matches are unreliable"
+        )
+    if said.get("low_information"):
+        console.note(
+            f"note: the query's {algorithm} quality is {said['quality']}, under 50: a hash "
+            "of little information (Meta advises discarding it); its matches are unreliable"
+        )
 
 
 def _cmd_dupes(args: argparse.Namespace, settings: Settings) -> int:
@@ -263,19 +308,13 @@ def _cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _distance(args: argparse.Namespace) -> int:
-    """--max-distance (checked by the parser), else the algorithm's likely-same limit."""
-    k = args.max_distance
-    return LIKELY_SAME_MAX_DISTANCE[args.algorithm] if k is None else int(k)
-
-
-def _max_distance(text: str) -> int:
+def _max_distance(text: str, high: int) -> int:
     try:
         k = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= k <= _MAX_DISTANCE:
-        raise argparse.ArgumentTypeError(f"{k} is outside 0..{_MAX_DISTANCE}")
+    if not 0 <= k <= high:
+        raise argparse.ArgumentTypeError(f"{k} is outside 0..{high}")
     return k
 
 
@@ -321,21 +360,26 @@ def add_index_commands(
             "directory: ~/.local/share/imghash on Linux)",
         )
 
-    def search_options(p: argparse.ArgumentParser) -> None:
+    def search_options(
+        p: argparse.ArgumentParser,
+        names: list[str] = ["ahash", "dhash", "phash"],  # noqa: B006 (read only)
+        widest: Callable[[str], int] = lambda text: _max_distance(text, _MAX_DISTANCE),
+        ranges: str = f"0..{_MAX_DISTANCE}",
+    ) -> None:
         p.add_argument(
             "-a",
             "--algorithm",
             default="phash",
-            choices=["ahash", "dhash", "phash"],
+            choices=names,
             help="the hash compared (default phash)",
         )
         p.add_argument(
             "-k",
             "--max-distance",
-            type=_max_distance,
+            type=widest,
             default=None,
             metavar="K",
-            help="largest Hamming distance, 0..16 (default: the likely-same limit)",
+            help=f"largest Hamming distance, {ranges} (default: the likely-same limit)",
         )
 
     index_cmd = commands.add_parser(
@@ -355,13 +399,26 @@ def add_index_commands(
     search_cmd = commands.add_parser(
         "search",
         help="find indexed images near an image or a hash",
-        description="Find indexed images near SOURCE: a file, a URL, - or a 16-digit hex "
-        "hash. The index is opened read-only; a match whose file is gone is marked missing.",
+        description="Find indexed images near SOURCE: a file, a URL, - or a hex hash of the "
+        "algorithm's width (16 digits; 64 for pdq). The index is opened read-only; a match "
+        "whose file is gone is marked missing.",
         epilog=_EXIT_SEARCH,
     )
     common(search_cmd, algorithm=False)
     db(search_cmd)
-    search_options(search_cmd)
+    search_options(
+        search_cmd,
+        list(ALGORITHMS),
+        lambda text: _max_distance(text, max(radius_limit(a) for a in ALGORITHMS.values())),
+        ", ".join(f"0..{radius_limit(a)} for {a.name}" for a in ALGORITHMS.values()),
+    )
+    search_cmd.add_argument(
+        "--dihedral",
+        action="store_true",
+        help="match the indexed images against SOURCE (an image) turned or flipped each of "
+        f"the eight ways ({', '.join(DIHEDRAL)}); each match names its orientation; "
+        f"{' or '.join(dihedral_algorithms())} only",
+    )
     search_cmd.add_argument(
         "--limit", type=_limit, default=None, metavar="N", help="at most this many matches"
     )

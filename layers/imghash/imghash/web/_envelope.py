@@ -223,12 +223,23 @@ class Match(BaseModel):
         description="present for a local file (bucket `file`, the local server's index): "
         "true when the file is gone since it was indexed (`imghash index FOLDER` forgets it)",
     )
+    quality: dict[str, int] | None = Field(
+        None, examples=[{"pdq": 100}], description="the record's PDQ quality, 0 to 100"
+    )
+    orientation: str | None = Field(
+        None,
+        description="present with dihedral=true: the turn of the query image this record "
+        "matched nearest (original, rotate90, ...; see /v1/compare)",
+        examples=["flipy"],
+    )
 
 
 class SearchData(BaseModel):
     query: dict[str, Any] = Field(
         description="what was searched for; with unstable_bits when some of the query "
-        "image's bits were decided by rounding noise (its matches are then unreliable)"
+        "image's bits were decided by rounding noise (its matches are then unreliable), "
+        "dihedral: true when its eight turns were searched, and for a PDQ query image its "
+        "quality, with low_information: true under 50 (Meta advises discarding such hashes)"
     )
     matches: list[Match]
     count: int

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from common import table
+from common import bytecode_env, table
 
 ROUNDS = 5
 COPIES = 4
@@ -101,8 +101,7 @@ def run(where: Path) -> dict[str, tuple[float, float]]:
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+        env = bytecode_env(scratch)
         folders = _folders(photos, scratch)
 
         def command(*args: str) -> Callable[[], object]:

@@ -89,7 +89,25 @@ def test_build_makes_every_function_and_layer(built: Path) -> None:
     ):
         assert (built / name / "app.py").is_file()
     assert (built / "ImghashLayer" / "python" / "imghash" / "_jimp_resize.py").is_file()
-    assert not list((built / "ImghashLayer" / "python" / "imghash").rglob("__pycache__"))
+
+
+#: A .pyc file's flags word (PEP 552): 1 = checked against its source by hash, not mtime,
+#: and not checked at all (bit 1 clear): what a read-only layer needs.
+UNCHECKED_HASH = 1
+
+
+def test_layers_carry_bytecode_for_the_runtime(built: Path) -> None:
+    """Lambda's /opt is read-only: a layer without .pyc files compiles on every cold start."""
+    for layer in ("ImagingLayer", "ImghashLayer"):
+        root = built / layer / "python"
+        sources = [p for p in root.rglob("*.py") if "__pycache__" not in p.parts]
+        assert len(sources) > 100, layer
+        for source in sources:
+            compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+            header = compiled.read_bytes()[:8]  # the file must exist: no source left out
+            assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH, compiled
+        # Nothing compiled by another Python (a developer's own caches copied along).
+        assert not [p for p in root.rglob("*.pyc") if ".cpython-313." not in p.name], layer
 
 
 def _elf_machine(path: Path) -> int:

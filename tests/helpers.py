@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
+
+U8 = npt.NDArray[np.uint8]
+
+#: The numpy form of each orientation of ``imghash.DIHEDRAL``, written from its
+#: documentation, on the first two axes (so RGB arrays turn too): the tests' oracle.
+TURNS: dict[str, Callable[[U8], U8]] = {
+    "original": lambda a: a,
+    "rotate90": lambda a: np.rot90(a, 1),
+    "rotate180": lambda a: np.rot90(a, 2),
+    "rotate270": lambda a: np.rot90(a, 3),
+    "flipx": lambda a: a[::-1],
+    "flipy": lambda a: a[:, ::-1],
+    "flipplus1": lambda a: np.swapaxes(a, 0, 1),
+    "flipminus1": lambda a: np.swapaxes(np.rot90(a, 2), 0, 1),
+}
 
 
 def encode(image: Image.Image, fmt: str = "PNG", **options: Any) -> bytes:

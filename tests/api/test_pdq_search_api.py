@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
 import numpy as np
-import numpy.typing as npt
 import pytest
 from PIL import Image
 
 import imghash
 from imghash.cli import main
-from tests.helpers import encode
+from tests.helpers import TURNS, encode
 from tests.servers import api_server
 
 #: Corpus photos of different scenes, indexed as they are.
 PHOTOS = ("DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg", "canon-ixus.jpg", "nikon-e950.jpg")
-Array = npt.NDArray[np.uint8]
-
-#: Each orientation's turn of a pixel array, written from ``imghash.DIHEDRAL``'s documented
-#: numpy forms: the oracle that names the orientation a turned copy should match by.
-TURNS: dict[str, Callable[[Array], Array]] = {
-    "original": lambda a: a,
-    "rotate90": lambda a: np.rot90(a, 1),
-    "rotate180": lambda a: np.rot90(a, 2),
-    "rotate270": lambda a: np.rot90(a, 3),
-    "flipx": lambda a: a[::-1],
-    "flipy": lambda a: a[:, ::-1],
-    "flipplus1": lambda a: a.transpose(1, 0, 2),
-    "flipminus1": lambda a: np.rot90(a, 2).transpose(1, 0, 2),
-}
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,6 @@ pHash's eight hashes come from one DCT block by its symmetries. What is equal, p
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -27,23 +25,12 @@ from imghash._bits import perceptual_hash
 from imghash._decode import decode
 from imghash._pixels import prepare_imagehash, prepare_jimp
 from imghash._settings import Settings
-from tests.helpers import encode, photo_like
+from tests.helpers import TURNS, encode, photo_like
 from tests.patterns import patterns
 from tests.pdq_oracle import oracle_dihedral, oracle_hash
 
 U8 = npt.NDArray[np.uint8]
 
-#: The numpy form of each of DIHEDRAL, on the first two axes (so RGB arrays turn too).
-TURNS: dict[str, Callable[[U8], U8]] = {
-    "original": lambda a: a,
-    "rotate90": lambda a: np.rot90(a, 1),
-    "rotate180": lambda a: np.rot90(a, 2),
-    "rotate270": lambda a: np.rot90(a, 3),
-    "flipx": lambda a: a[::-1],
-    "flipy": lambda a: a[:, ::-1],
-    "flipplus1": lambda a: np.swapaxes(a, 0, 1),
-    "flipminus1": lambda a: np.swapaxes(np.rot90(a, 2), 0, 1),
-}
 SETTINGS = Settings()
 
 

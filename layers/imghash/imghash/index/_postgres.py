@@ -29,7 +29,7 @@ from .._errors import IndexMissing, InvalidRequest
 from .._hashvalue import Hash
 from .._settings import SUBSTRINGS, Settings
 from ._pgschema import BITS, DEFAULT_SUBSTRINGS, WIDE, Layout, rebuild_sql, schema_sql
-from ._record import IndexRecord
+from ._record import SCALAR_COLUMNS, IndexRecord
 from ._search import check_search
 
 __all__ = [
@@ -80,22 +80,7 @@ class Executor(Protocol):
 
 # --- the statements -----------------------------------------------------------------
 
-_RECORD_COLUMNS = (
-    "bucket",
-    "key",
-    "version",
-    "sequencer",
-    "size",
-    "profile",
-    "indexed_at",
-    "format",
-    "width",
-    "height",
-    "low_information",
-    "error",
-    "error_message",
-    "fast",
-)
+_RECORD_COLUMNS = (*SCALAR_COLUMNS, "fast")
 _SELECT_RECORD = ", ".join(f"r.{c}" for c in _RECORD_COLUMNS)
 
 

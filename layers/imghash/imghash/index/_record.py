@@ -9,7 +9,26 @@ from typing import Any
 
 from .._hashvalue import Hash
 
-__all__ = ["IndexRecord", "normalise_sequencer", "now"]
+__all__ = ["SCALAR_COLUMNS", "IndexRecord", "normalise_sequencer", "now"]
+
+#: The record's scalar fields, one column each in the SQL stores (SQLite, PostgreSQL), in
+#: the order they read and write them; the hashes and their quality are stored apart, and
+#: ``fast`` is each store's own (SQLite adds it to a file made before it).
+SCALAR_COLUMNS = (
+    "bucket",
+    "key",
+    "version",
+    "sequencer",
+    "size",
+    "profile",
+    "indexed_at",
+    "format",
+    "width",
+    "height",
+    "low_information",
+    "error",
+    "error_message",
+)
 
 #: S3 sequencers are hex strings of varying length; padded on the left they sort in order.
 _SEQUENCER_WIDTH = 32

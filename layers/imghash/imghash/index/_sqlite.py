@@ -11,7 +11,7 @@ from urllib.parse import quote
 from .._algorithms import ALGORITHMS
 from .._errors import IndexCorrupt, IndexMissing
 from .._hashvalue import DEFAULT_WIDTH, Hash
-from ._record import IndexRecord
+from ._record import SCALAR_COLUMNS, IndexRecord
 
 __all__ = ["SQLiteStore"]
 
@@ -25,21 +25,7 @@ _HASH_COLUMNS = (
     *(f"{name}_hex" for name in ALGORITHMS),
     "quality",
 )
-_RECORD_COLUMNS = (
-    "bucket",
-    "key",
-    "version",
-    "sequencer",
-    "size",
-    "profile",
-    "indexed_at",
-    "format",
-    "width",
-    "height",
-    "low_information",
-    "error",
-    "error_message",
-)
+_RECORD_COLUMNS = SCALAR_COLUMNS
 #: Columns added after the first release, NULL in the rows of an older file: 1 for a
 #: record hashed in fast mode (NULL or 0: exactly).
 _LATER_COLUMNS = ("fast",)

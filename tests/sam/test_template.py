@@ -209,6 +209,17 @@ def test_functions_run_python313_on_arm64(template: dict[str, Any]) -> None:
     }
 
 
+def test_functions_hash_each_image_on_one_thread(template: dict[str, Any]) -> None:
+    # 1,769 MB is one vCPU: threads would only take turns on it.
+    function = template["Globals"]["Function"]
+    assert function["MemorySize"] == 1769
+    assert function["Environment"]["Variables"]["IMGHASH_THREADS"] == "1"
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+            assert "IMGHASH_THREADS" not in variables
+
+
 def test_each_role_reaches_only_what_it_uses(template: dict[str, Any]) -> None:
     resources = template["Resources"]
 

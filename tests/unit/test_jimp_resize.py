@@ -7,6 +7,7 @@ obviously faithful, and independent of the vectorised implementation.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -360,3 +361,51 @@ def test_long_runs_and_many_lanes_match_the_step_by_step_resizer(
     np.testing.assert_array_equal(
         ours(grey, None, tw, th, (8, 9, 32)), legacy_resize.resize_grey(legacy, tw, th)
     )
+
+
+def _steps_of(plan: object, j: int, src: int) -> list[tuple[int, float]]:
+    index = plan.index[:, j].tolist()  # type: ignore[attr-defined]
+    weight = plan.weight[:, j].tolist()  # type: ignore[attr-defined]
+    return [(i, w) for i, w in zip(index, weight, strict=True) if i != src]
+
+
+@given(
+    src=st.integers(2, 20_000),
+    dst=st.integers(1, 64),
+    stride=st.sampled_from([1, 3, 4, 8 * 4, 9 * 4, 32 * 4, 4_000 * 4]),
+)
+@settings(max_examples=400, deadline=None)
+def test_the_walk_equals_the_step_by_step_simulation(src: int, dst: int, stride: int) -> None:
+    # The oracle walks the source one step at a time, with the JS's doubles (the planner
+    # as it was); the walk takes each output's run of whole steps at once.
+    from imghash import _jimp_resize
+    from tests.oracle import legacy_resize
+
+    if dst >= src:
+        return  # the area plan is for downscaling only
+    ours = _jimp_resize._area_plan(src, dst, stride)
+    legacy = legacy_resize._area_plan(src, dst, stride)
+    np.testing.assert_array_equal(ours.index, legacy.index)
+    np.testing.assert_array_equal(ours.weight, legacy.weight)
+    np.testing.assert_array_equal(ours.covered, legacy.covered)  # the same doubles, in order
+    assert ours.integral == legacy.integral
+    for j, entries in enumerate(_jimp_resize._walk(src, dst, stride)):
+        expanded = [(i, w) for first, stop, w in entries for i in range(first, stop)]
+        assert expanded == _steps_of(legacy, j, src)
+        for (_, stop, w), (first, _, w_next) in itertools.pairwise(entries):
+            assert not (w == 1 and w_next == 1 and stop == first)  # runs are merged
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "stride"),
+    [(4032, 8, 4), (4032, 9, 4), (3024, 32, 128), (1704, 9, 4), (7, 3, 4), (1_000_001, 7, 4)],
+)
+def test_the_walk_on_photo_sizes_and_residues(src: int, dst: int, stride: int) -> None:
+    from imghash import _jimp_resize
+    from tests.oracle import legacy_resize
+
+    ours = _jimp_resize._area_plan(src, dst, stride)
+    legacy = legacy_resize._area_plan(src, dst, stride)
+    np.testing.assert_array_equal(ours.index, legacy.index)
+    np.testing.assert_array_equal(ours.weight, legacy.weight)
+    np.testing.assert_array_equal(ours.covered, legacy.covered)

@@ -14,6 +14,7 @@ from ._hashvalue import Hash
 from ._profiles import resolve_profile
 from ._settings import Settings, get_settings
 from ._sources import Source, image_frame, read_source
+from ._threads import image_threads
 
 if TYPE_CHECKING:
     from ._pixels import Pixels
@@ -134,6 +135,7 @@ def hash_image(
     prof = resolve_profile(profile)
     settings = settings or get_settings()
     got = read_source(source, settings)
+    threads = image_threads(settings.threads)
     # One decode serves every algorithm, but in fast mode a JPEG is decoded at the scale
     # each algorithm allows (the thumbnails' first; PDQ's needs more pixels).
     sides: dict[int, list[Algorithm]] = {}
@@ -151,7 +153,7 @@ def hash_image(
                 decoded = image_frame(got, settings)
             # Pillow may still decode lazily, or fail to convert an exotic mode, in here.
             with decoder_failures(decoded.format, f"image (mode {decoded.image.mode})"):
-                pixels = prof.prepare(decoded)
+                pixels = prof.prepare(decoded, threads)
         with decoder_failures(decoded.format, f"image (mode {decoded.image.mode})"):
             for a in members:
                 computed[a.name] = a.compute(pixels, prof.name, dihedral=dihedral)

@@ -53,46 +53,78 @@ class _LinearPlan:
     second: npt.NDArray[np.float64]
 
 
+Entry = tuple[int, int, float]
+
+
 @lru_cache(maxsize=256)
-def _area_plan(src: int, dst: int, stride: int) -> _AreaPlan:
-    # Positions are kept in the JS's units (pixel index times `stride`) because
-    # `1 + actualPosition - currentPosition` rounds differently at other scales.
+def _walk(src: int, dst: int, stride: int) -> tuple[tuple[Entry, ...], ...]:
+    """The JS's walk over the source for each output: its steps as (first, last + 1, weight),
+    a run of weight-1 steps on consecutive source pixels being one entry (weight 1.0).
+
+    Positions are kept in the JS's units (pixel index times `stride`) because
+    `1 + actualPosition - currentPosition` rounds differently at other scales. Only an
+    output's first step can have any weight: after a whole step the position is reset to
+    a whole pixel (``current = actual``), so every later step weighs exactly 1 while at
+    least 1 is left, and subtracting 1 from a double of at least 1 is exact. So the run of
+    whole steps is taken at once, and the walk costs a few operations per output, not one
+    loop per source pixel (tests/unit/test_jimp_resize.py checks it against that loop).
+    """
     ratio = src / dst
     end = src * stride
     actual = 0
     current = 0.0
-    columns: list[list[tuple[int, float]]] = []
+    outputs: list[tuple[Entry, ...]] = []
     for _ in range(dst):
-        steps: list[tuple[int, float]] = []
         weight = ratio
-        while True:
-            amount = 1 + actual - current
-            part = min(weight, amount)
-            steps.append((min(actual // stride, src - 1), part))
-            if weight >= amount:
-                actual += stride
-                current = float(actual)
-                weight -= amount
-            else:
-                current += weight
-                break
-            if not (weight > 0 and actual < end):
-                break
-        columns.append(steps)
-    depth = max(len(c) for c in columns)
+        amount = 1 + actual - current
+        part = min(weight, amount)
+        first = min(actual // stride, src - 1)
+        entries = [(first, first + 1, part)]
+        if weight >= amount:
+            actual += stride
+            current = float(actual)
+            weight -= amount
+            if weight > 0 and actual < end:
+                whole = min(int(weight), (end - actual) // stride)
+                if whole:
+                    start = actual // stride
+                    if part == 1:  # the first step weighed 1 too: one run
+                        entries[0] = (first, start + whole, 1.0)
+                    else:
+                        entries.append((start, start + whole, 1.0))
+                    actual += whole * stride
+                    current = float(actual)
+                    weight -= whole
+                if weight > 0 and actual < end:  # less than 1 left: the last, partial step
+                    entries.append((actual // stride, actual // stride + 1, weight))
+                    current += weight
+        else:
+            current += weight
+        outputs.append(tuple(entries))
+    return tuple(outputs)
+
+
+@lru_cache(maxsize=256)
+def _area_plan(src: int, dst: int, stride: int) -> _AreaPlan:
+    walk = _walk(src, dst, stride)
+    depth = max(sum(stop - first for first, stop, _ in entries) for entries in walk)
     index = np.full((depth, dst), src, dtype=np.intp)
     weights = np.zeros((depth, dst), dtype=F64)
     covered = np.zeros(dst, dtype=F64)
-    for j, steps in enumerate(columns):
+    for j, entries in enumerate(walk):
+        k = 0
         total = 0.0
-        for k, (i, w) in enumerate(steps):
-            index[k, j] = i
-            weights[k, j] = w
-            total += w
+        for first, stop, weight in entries:
+            steps = stop - first
+            index[k : k + steps, j] = np.arange(first, stop)
+            weights[k : k + steps, j] = weight
+            for _ in range(steps):  # the JS's running sum, one step at a time
+                total += weight
+            k += steps
         covered[j] = total
-    integral = tuple(bool(np.all((row == 0) | (row == 1))) for row in weights)
+    integral = tuple(bool(flag) for flag in np.all((weights == 0) | (weights == 1), axis=1))
     scale = np.where(covered > 0, 1 / np.where(covered > 0, covered, 1), 0)
-    return _AreaPlan(index, weights, integral, covered, scale, ratio)
+    return _AreaPlan(index, weights, integral, covered, scale, src / dst)
 
 
 @lru_cache(maxsize=256)
@@ -241,7 +273,7 @@ class _ColumnSums:
         bounds = {0}
         for target in targets:
             if target < width:
-                for entries in _runs(width, target, 4):
+                for entries in _walk(width, target, 4):
                     if entries[0][2] == 1:  # the output starts with a run of weight 1
                         bounds.update(entries[0][:2])
         self.bounds = np.array(sorted(bounds), dtype=np.intp)
@@ -270,7 +302,7 @@ def _summed_runs(
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """The width outputs that start with a run of weight 1, each run's first source column
     and the column after its last."""
-    runs = _runs(src, dst, 4)
+    runs = _walk(src, dst, 4)
     summed = [j for j, entries in enumerate(runs) if entries[0][2] == 1]
     return (
         np.array(summed, dtype=np.intp),
@@ -300,28 +332,9 @@ def _opaque_width_pass(
     return acc.astype(F64) * plan.scale[:, None]
 
 
-@lru_cache(maxsize=256)
-def _runs(src: int, dst: int, stride: int) -> tuple[tuple[tuple[int, int, float], ...], ...]:
-    """Per output, its steps as (first, last + 1, weight): a run of weight-1 steps on
-    consecutive source rows is one entry (weight 1.0); any other step is an entry alone."""
-    plan = _area_plan(src, dst, stride)
-    outputs = []
-    for j in range(dst):
-        entries: list[tuple[int, int, float]] = []
-        for i, w in zip(plan.index[:, j].tolist(), plan.weight[:, j].tolist(), strict=True):
-            if i == src:
-                break  # padding
-            if w == 1 and entries and entries[-1][2] == 1 and entries[-1][1] == i:
-                entries[-1] = (entries[-1][0], i + 1, 1.0)
-            else:
-                entries.append((i, i + 1, w))
-        outputs.append(tuple(entries))
-    return tuple(outputs)
-
-
 @dataclass(frozen=True)
 class _Entries:
-    """The n-th entry (``_runs``) of every output that has one, split by kind."""
+    """The n-th entry (``_walk``) of every output that has one, split by kind."""
 
     #: Outputs whose entry is a run of weight-1 steps, and the rows of each run as columns
     #: of ``rows``, the shorter runs padded with the zero row (adding 0 changes no float32).
@@ -340,7 +353,7 @@ def _entries(src: int, dst: int, stride: int, *, summed: bool = False) -> tuple[
     ``summed``: leave out the first entry of the outputs that start with a run of weight 1
     (the fused width pass takes those runs from exact column sums).
     """
-    runs = _runs(src, dst, stride)
+    runs = _walk(src, dst, stride)
     if summed:
         runs = tuple(entries[1:] if entries[0][2] == 1 else entries for entries in runs)
     made = []

@@ -27,6 +27,7 @@ from ._decode import DecodedImage
 from ._grey import GreyMaker, grey_of_level, rows_per_block
 from ._jimp_resize import GreyPlanes, resize_grey
 from ._pdq import LUMA_ROWS, LumaMaker
+from ._threads import for_blocks
 
 __all__ = ["Pixels", "jimp_planes", "pdq_columns", "prepare_imagehash", "prepare_jimp"]
 
@@ -75,6 +76,7 @@ def _blocks(decoded: DecodedImage) -> tuple[str, Callable[[int, int], U8]]:
         image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     mode = image.mode
     width = image.width
+    image.load()  # before any block is read: the blocks may be read by several threads
 
     def crop(top: int, bottom: int) -> Image.Image:
         return image.crop((0, top, width, bottom))
@@ -90,8 +92,11 @@ def _blocks(decoded: DecodedImage) -> tuple[str, Callable[[int, int], U8]]:
     return mode, lambda top, bottom: np.asarray(crop(top, bottom))
 
 
-def jimp_planes(decoded: DecodedImage) -> GreyPlanes:
-    """Grey and alpha planes of a frame as Jimp sees it (RGBA 8-bit, upright, then grey)."""
+def jimp_planes(decoded: DecodedImage, threads: int = 1) -> GreyPlanes:
+    """Grey and alpha planes of a frame as Jimp sees it (RGBA 8-bit, upright, then grey).
+
+    ``threads``: how many threads may share the row blocks (``_threads.for_blocks``).
+    """
     kind, read = _blocks(decoded)
     height, width = decoded.image.height, decoded.image.width
     if decoded.rgb is not None:
@@ -101,40 +106,40 @@ def jimp_planes(decoded: DecodedImage) -> GreyPlanes:
     shape = (width + 1, height) if transposed else (height + 1, width)
     grey = np.empty(shape, dtype=np.uint8)
     alpha = np.empty(shape, dtype=np.uint8) if kind in ("LA", "RGBA") else None
-    make = GreyMaker(width, 4 if kind == "RGBA" else 3) if kind.startswith("RGB") else None
+    # Each block is written where the orientation puts it: no turned copy is made after.
+    grey_view = _flipped(grey, flip_rows, flip_columns)
+    alpha_view = None if alpha is None else _flipped(alpha, flip_rows, flip_columns)
     level = grey_of_level()
     rows = rows_per_block(width)
-    for top in range(0, height, rows):
-        bottom = min(top + rows, height)
-        block = read(top, bottom)
-        grey_out = grey[:-1, top:bottom].T if transposed else grey[top:bottom]
-        if make is not None:
-            make(block, grey_out)
-        else:
-            grey_out[...] = level[block[..., 0]]
-        if alpha is not None:
-            alpha_out = alpha[:-1, top:bottom].T if transposed else alpha[top:bottom]
-            alpha_out[...] = block[..., -1]
-    if alpha is not None and int(alpha[:-1].min()) == 255:
-        alpha = None  # every pixel opaque: Jimp's result is the opaque one
-    return GreyPlanes(
-        _oriented(grey, flip_rows, flip_columns),
-        None if alpha is None else _oriented(alpha, flip_rows, flip_columns),
-    )
+
+    def fill(tops: range) -> None:
+        make = GreyMaker(width, 4 if kind == "RGBA" else 3) if kind.startswith("RGB") else None
+        for top in tops:
+            bottom = min(top + rows, height)
+            block = read(top, bottom)
+            grey_out = grey_view[:, top:bottom].T if transposed else grey_view[top:bottom]
+            if make is not None:
+                make(block, grey_out)
+            else:
+                grey_out[...] = level[block[..., 0]]
+            if alpha_view is not None:
+                alpha_out = alpha_view[:, top:bottom].T if transposed else alpha_view[top:bottom]
+                alpha_out[...] = block[..., -1]
+
+    for_blocks(height, rows, width, threads, fill)
+    grey[-1] = 0
+    if alpha is not None:
+        alpha[-1] = 0
+        if int(alpha[:-1].min()) == 255:
+            alpha = None  # every pixel opaque: Jimp's result is the opaque one
+    return GreyPlanes(grey, alpha)
 
 
-def _oriented(plane: U8, flip_rows: bool, flip_columns: bool) -> U8:
-    """``plane`` (with its spare last row) flipped as the orientation asks, spare row kept."""
-    if not (flip_rows or flip_columns):
-        plane[-1] = 0
-        return plane
+def _flipped(plane: U8, flip_rows: bool, flip_columns: bool) -> U8:
+    """The body of ``plane`` (all but its spare last row), flipped as the orientation asks."""
     body = plane[:-1]
     body = body[::-1] if flip_rows else body
-    body = body[:, ::-1] if flip_columns else body
-    out = np.empty_like(plane)
-    out[:-1] = body
-    out[-1] = 0
-    return out
+    return body[:, ::-1] if flip_columns else body
 
 
 def _stored_size(decoded: DecodedImage) -> tuple[int, int]:
@@ -145,7 +150,7 @@ def _stored_size(decoded: DecodedImage) -> tuple[int, int]:
     return decoded.image.height, decoded.image.width
 
 
-def pdq_columns(decoded: DecodedImage, *, turn: bool) -> F32:
+def pdq_columns(decoded: DecodedImage, *, turn: bool, threads: int = 1) -> F32:
     """PDQ's luminance of the frame, laid out by columns: (columns, rows) float32.
 
     The frame is read as the jimp profile reads it (8-bit RGB, 16-bit samples scaled
@@ -153,6 +158,7 @@ def pdq_columns(decoded: DecodedImage, *, turn: bool) -> F32:
     ``pdqhash`` users do with ``convert("RGB")``), and turned upright by its EXIF
     orientation when ``turn``. The turn costs nothing: each block of rows is written
     where it belongs in the upright image's column layout, the one PDQ's filters read.
+    ``threads``: how many threads may share the row blocks (``_threads.for_blocks``).
     """
     _kind, read = _blocks(decoded)
     height, width = _stored_size(decoded)
@@ -162,10 +168,14 @@ def pdq_columns(decoded: DecodedImage, *, turn: bool) -> F32:
     plane = np.empty((width, height) if transposed else (height, width), dtype=np.float32)
     view = plane[::-1] if flip_rows else plane
     view = view[:, ::-1] if flip_columns else view
-    make = LumaMaker(width)
-    for top in range(0, height, LUMA_ROWS):
-        bottom = min(top + LUMA_ROWS, height)
-        make(read(top, bottom), view[:, top:bottom].T if transposed else view[top:bottom])
+
+    def fill(tops: range) -> None:
+        make = LumaMaker(width)
+        for top in tops:
+            bottom = min(top + LUMA_ROWS, height)
+            make(read(top, bottom), view[:, top:bottom].T if transposed else view[top:bottom])
+
+    for_blocks(height, LUMA_ROWS, width, threads, fill)
     return plane
 
 
@@ -208,8 +218,8 @@ class Pixels:
         return self._luma()
 
 
-def prepare_jimp(decoded: DecodedImage) -> Pixels:
-    planes = _once(lambda: jimp_planes(decoded))
+def prepare_jimp(decoded: DecodedImage, threads: int = 1) -> Pixels:
+    planes = _once(lambda: jimp_planes(decoded, threads))
     height, width = _stored_size(decoded)
     if decoded.orientation >= 5:  # a quarter turn: the sides swap
         width, height = height, width
@@ -217,16 +227,16 @@ def prepare_jimp(decoded: DecodedImage) -> Pixels:
         lambda w, h: resize_grey(planes(), w, h, _WIDTHS),
         width,
         height,
-        lambda: pdq_columns(decoded, turn=True),
+        lambda: pdq_columns(decoded, turn=True, threads=threads),
     )
 
 
-def prepare_imagehash(decoded: DecodedImage) -> Pixels:
+def prepare_imagehash(decoded: DecodedImage, threads: int = 1) -> Pixels:
     grey = _once(lambda: decoded.pillow().convert("L"))
     height, width = _stored_size(decoded)
     return Pixels(
         lambda w, h: cast(U8, np.asarray(grey().resize((w, h), Image.Resampling.LANCZOS))),
         width,
         height,
-        lambda: pdq_columns(decoded, turn=False),
+        lambda: pdq_columns(decoded, turn=False, threads=threads),
     )

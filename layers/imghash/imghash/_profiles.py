@@ -30,10 +30,11 @@ class Profile:
     #: Name of the function in ``_pixels`` that prepares an image.
     function: str
 
-    def prepare(self, decoded: DecodedImage) -> Pixels:
-        """The image, ready to hand out thumbnails of any size."""
+    def prepare(self, decoded: DecodedImage, threads: int = 1) -> Pixels:
+        """The image, ready to hand out thumbnails of any size; its pixel passes may share
+        ``threads`` threads."""
         pixels = importlib.import_module("._pixels", __package__)
-        prepared: Pixels = getattr(pixels, self.function)(decoded)
+        prepared: Pixels = getattr(pixels, self.function)(decoded, threads)
         return prepared
 
 

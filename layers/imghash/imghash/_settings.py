@@ -120,6 +120,10 @@ class Settings:
     aurora_cluster_arn: str = ""
     aurora_secret_arn: str = ""
     aurora_database: str = "imghash"
+    #: Threads one image's pixel passes may share (``IMGHASH_THREADS``). 0, the default:
+    #: one per core this process may run on, up to 4, and one in a worker process of a
+    #: pool, whose siblings have the other cores (see ``_threads``).
+    threads: int = 0
     #: Running as a Lambda function (``AWS_LAMBDA_FUNCTION_NAME`` set by the runtime): one
     #: database connection kept across invocations instead of a pool.
     in_lambda: bool = False
@@ -175,6 +179,7 @@ class Settings:
             aurora_cluster_arn=env.get("IMGHASH_AURORA_CLUSTER_ARN", "").strip(),
             aurora_secret_arn=env.get("IMGHASH_AURORA_SECRET_ARN", "").strip(),
             aurora_database=env.get("IMGHASH_AURORA_DATABASE", "").strip() or cls.aurora_database,
+            threads=_int(env, "IMGHASH_THREADS", cls.threads, 0),
             in_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip()),
             cors_origin=env.get("IMGHASH_CORS_ORIGIN", "").strip(),
             max_header_bytes=_int(env, "IMGHASH_MAX_HEADER_BYTES", cls.max_header_bytes, 1024),

@@ -1,0 +1,69 @@
+"""One image's row blocks shared among threads: its pixel passes on every free core.
+
+The per-pixel passes (Jimp's grey, PDQ's luminance) go over an image in blocks of rows,
+each block's arithmetic independent of the others' and written to its own rows of the
+output. numpy releases the GIL inside each operation, so the blocks can be split among
+threads: the values are the same whatever the split, as each pixel's arithmetic is.
+
+How many threads: ``IMGHASH_THREADS`` when set, else one per core this process may run
+on, up to :data:`MAX_THREADS`; but one in a worker process of a pool (a folder is already
+spread over one process per core) and for an image too small to be worth a thread's start.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["MAX_THREADS", "MIN_PIXELS_PER_THREAD", "for_blocks", "image_threads"]
+
+#: Most threads one image uses by default: the passes are memory-bound past a few cores.
+MAX_THREADS = 4
+#: Pixels each thread must have at least: below this, starting a thread (about 0.1 ms)
+#: costs more than the thread saves.
+MIN_PIXELS_PER_THREAD = 1 << 20
+
+
+def image_threads(requested: int) -> int:
+    """Threads an image may use: ``requested`` (``Settings.threads``), or 0 for the default."""
+    if requested > 0:
+        return requested
+    if multiprocessing.parent_process() is not None:
+        return 1  # a pool's worker: its siblings have the other cores
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
+def for_blocks(
+    height: int, rows: int, width: int, threads: int, fill: Callable[[range], None]
+) -> None:
+    """``fill(tops)`` over the tops of the ``rows``-row blocks of a ``height``-row image.
+
+    With ``threads`` above 1 and pixels enough, the tops are cut into that many runs of
+    consecutive blocks, one per thread (this thread takes the first). ``fill`` must make
+    its own scratch buffers: two runs never share one. An exception in any run is raised
+    here, after every run has ended.
+    """
+    tops = range(0, height, rows)
+    runs = min(threads, len(tops), max(1, height * width // MIN_PIXELS_PER_THREAD))
+    if runs <= 1:
+        fill(tops)
+        return
+    per_run = -(-len(tops) // runs)
+    parts = [tops[start : start + per_run] for start in range(0, len(tops), per_run)]
+    # A pool for this image alone, gone when it is done: no thread outlives the call,
+    # so a later fork (a folder's worker pool) still sees a single-threaded process.
+    with ThreadPoolExecutor(max_workers=len(parts) - 1) as pool:
+        others = [pool.submit(fill, part) for part in parts[1:]]
+        try:
+            fill(parts[0])
+        finally:
+            outcomes = [future.exception() for future in others]
+    for outcome in outcomes:
+        if outcome is not None:
+            raise outcome

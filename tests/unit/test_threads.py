@@ -55,6 +55,19 @@ def test_an_error_in_any_run_is_raised_after_every_run_ended(failing: int) -> No
     assert threading.active_count() == before
 
 
+def test_where_no_thread_can_be_started_the_runs_go_on_in_this_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    callers: list[tuple[int, range]] = []
+    _threads.for_blocks(960, 32, 4096, 3, lambda tops: callers.append((threading.get_ident(), tops)))
+    assert {ident for ident, _ in callers} == {threading.get_ident()}
+    assert sorted(t for _, run in callers for t in run) == list(range(0, 960, 32))
+
+
 def test_the_thread_count() -> None:
     assert _threads.image_threads(3) == 3  # IMGHASH_THREADS wins
     assert 1 <= _threads.image_threads(0) <= _threads.MAX_THREADS

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["MAX_THREADS", "MIN_PIXELS_PER_THREAD", "for_blocks", "image_threads"]
 
@@ -45,9 +45,9 @@ def for_blocks(
     """``fill(tops)`` over the tops of the ``rows``-row blocks of a ``height``-row image.
 
     With ``threads`` above 1 and pixels enough, the tops are cut into that many runs of
-    consecutive blocks, one per thread (this thread takes the first). ``fill`` must make
-    its own scratch buffers: two runs never share one. An exception in any run is raised
-    here, after every run has ended.
+    consecutive blocks, one per thread (this thread takes the first, and any a thread could
+    not be started for). ``fill`` must make its own scratch buffers: two runs never share
+    one. An exception in any run is raised here, after every run has ended.
     """
     tops = range(0, height, rows)
     runs = min(threads, len(tops), max(1, height * width // MIN_PIXELS_PER_THREAD))
@@ -56,14 +56,31 @@ def for_blocks(
         return
     per_run = -(-len(tops) // runs)
     parts = [tops[start : start + per_run] for start in range(0, len(tops), per_run)]
-    # A pool for this image alone, gone when it is done: no thread outlives the call,
-    # so a later fork (a folder's worker pool) still sees a single-threaded process.
-    with ThreadPoolExecutor(max_workers=len(parts) - 1) as pool:
-        others = [pool.submit(fill, part) for part in parts[1:]]
+    errors: list[BaseException] = []
+
+    def run(part: range) -> None:
         try:
-            fill(parts[0])
-        finally:
-            outcomes = [future.exception() for future in others]
-    for outcome in outcomes:
-        if outcome is not None:
-            raise outcome
+            fill(part)
+        except BaseException as error:  # raised in the caller, once every run has ended
+            errors.append(error)
+
+    # Threads for this image alone, joined before the call returns: no thread outlives
+    # it, so a later fork (a folder's worker pool) still sees a single-threaded process.
+    started: list[threading.Thread] = []
+    inline = [parts[0]]
+    for part in parts[1:]:
+        thread = threading.Thread(target=run, args=(part,), name="imghash-blocks", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no thread to be had (a thread or memory limit): run it here
+            inline.append(part)
+        else:
+            started.append(thread)
+    try:
+        for part in inline:
+            run(part)
+    finally:
+        for thread in started:
+            thread.join()
+    if errors:
+        raise errors[0]

@@ -12,7 +12,6 @@ spread over one process per core) and for an image too small to be worth a threa
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable
@@ -30,6 +29,8 @@ def image_threads(requested: int) -> int:
     """Threads an image may use: ``requested`` (``Settings.threads``), or 0 for the default."""
     if requested > 0:
         return requested
+    import multiprocessing  # here: a Lambda function (IMGHASH_THREADS=1) never needs it
+
     if multiprocessing.parent_process() is not None:
         return 1  # a pool's worker: its siblings have the other cores
     if hasattr(os, "sched_getaffinity"):

@@ -63,7 +63,11 @@ def test_where_no_thread_can_be_started_the_runs_go_on_in_this_one(
 
     monkeypatch.setattr(threading.Thread, "start", refuse)
     callers: list[tuple[int, range]] = []
-    _threads.for_blocks(960, 32, 4096, 3, lambda tops: callers.append((threading.get_ident(), tops)))
+
+    def fill(tops: range) -> None:
+        callers.append((threading.get_ident(), tops))
+
+    _threads.for_blocks(960, 32, 4096, 3, fill)
     assert {ident for ident, _ in callers} == {threading.get_ident()}
     assert sorted(t for _, run in callers for t in run) == list(range(0, 960, 32))
 

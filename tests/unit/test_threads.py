@@ -72,13 +72,44 @@ def test_where_no_thread_can_be_started_the_runs_go_on_in_this_one(
     assert sorted(t for _, run in callers for t in run) == list(range(0, 960, 32))
 
 
+def test_threads_started_are_joined_when_starting_another_fails_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start = threading.Thread.start
+    calls: list[int] = []
+
+    def second_fails(self: threading.Thread) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise MemoryError("no memory for a stack")
+        start(self)
+
+    release = threading.Event()
+    finished: list[range] = []
+
+    def fill(tops: range) -> None:
+        release.wait(5)  # still running when the second start fails
+        finished.append(tops)
+
+    before = threading.active_count()
+    timer = threading.Timer(0.2, release.set)
+    timer.start()
+    monkeypatch.setattr(threading.Thread, "start", second_fails)
+    with pytest.raises(MemoryError):
+        _threads.for_blocks(960, 32, 4096, 3, fill)
+    assert len(finished) == 1  # the started thread's run ended before the error was raised
+    timer.join()
+    assert threading.active_count() == before
+
+
 def test_the_thread_count() -> None:
     assert _threads.image_threads(3) == 3  # IMGHASH_THREADS wins
     assert 1 <= _threads.image_threads(0) <= _threads.MAX_THREADS
     assert Settings.from_environ({}).threads == 0
     assert Settings.from_environ({"IMGHASH_THREADS": "2"}).threads == 2
-    with pytest.raises(imghash.InvalidRequest, match="IMGHASH_THREADS"):
-        Settings.from_environ({"IMGHASH_THREADS": "-1"})
+    for wrong in ("-1", str(_threads.MAX_REQUESTED_THREADS + 1)):
+        with pytest.raises(imghash.InvalidRequest, match="IMGHASH_THREADS"):
+            Settings.from_environ({"IMGHASH_THREADS": wrong})
 
 
 def test_a_pool_worker_takes_one_thread() -> None:

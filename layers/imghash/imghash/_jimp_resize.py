@@ -62,12 +62,13 @@ def _walk(src: int, dst: int, stride: int) -> tuple[tuple[Entry, ...], ...]:
     a run of weight-1 steps on consecutive source pixels being one entry (weight 1.0).
 
     Positions are kept in the JS's units (pixel index times `stride`) because
-    `1 + actualPosition - currentPosition` rounds differently at other scales. Only an
-    output's first step can have any weight: after a whole step the position is reset to
-    a whole pixel (``current = actual``), so every later step weighs exactly 1 while at
-    least 1 is left, and subtracting 1 from a double of at least 1 is exact. So the run of
-    whole steps is taken at once, and the walk costs a few operations per output, not one
-    loop per source pixel (tests/unit/test_jimp_resize.py checks it against that loop).
+    `1 + actualPosition - currentPosition` rounds differently at other scales. An output's
+    first step can have any weight; after a whole step the position is reset to a whole
+    pixel (``current = actual``), so every later step weighs exactly 1 while at least 1 is
+    left (subtracting 1 from a double of at least 1 is exact), and the last takes what is
+    left, under 1. So the run of whole steps is taken at once, and the walk costs a few
+    operations per output, not one loop per source pixel (tests/unit/test_jimp_resize.py
+    checks it against that loop).
     """
     ratio = src / dst
     end = src * stride

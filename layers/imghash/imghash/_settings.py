@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ._errors import InvalidRequest
+from ._threads import MAX_REQUESTED_THREADS
 
 __all__ = ["Settings", "default_index_path", "get_settings"]
 
@@ -15,7 +16,9 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def _int(environ: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def _int(
+    environ: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -25,6 +28,8 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int) -> i
         raise InvalidRequest(f"{name}={raw!r} is not a whole number") from None
     if value < minimum:
         raise InvalidRequest(f"{name}={value} is below the minimum of {minimum}")
+    if maximum is not None and value > maximum:
+        raise InvalidRequest(f"{name}={value} is above the maximum of {maximum}")
     return value
 
 
@@ -120,9 +125,9 @@ class Settings:
     aurora_cluster_arn: str = ""
     aurora_secret_arn: str = ""
     aurora_database: str = "imghash"
-    #: Threads one image's pixel passes may share (``IMGHASH_THREADS``). 0, the default:
-    #: one per core this process may run on, up to 4, and one in a worker process of a
-    #: pool, whose siblings have the other cores (see ``_threads``).
+    #: Threads one image's pixel passes may share (``IMGHASH_THREADS``, at most 32). 0, the
+    #: default: one per core this process may run on, up to 4, and one in a worker process
+    #: of a pool, whose siblings have the other cores (see ``_threads``).
     threads: int = 0
     #: Running as a Lambda function (``AWS_LAMBDA_FUNCTION_NAME`` set by the runtime): one
     #: database connection kept across invocations instead of a pool.
@@ -179,7 +184,7 @@ class Settings:
             aurora_cluster_arn=env.get("IMGHASH_AURORA_CLUSTER_ARN", "").strip(),
             aurora_secret_arn=env.get("IMGHASH_AURORA_SECRET_ARN", "").strip(),
             aurora_database=env.get("IMGHASH_AURORA_DATABASE", "").strip() or cls.aurora_database,
-            threads=_int(env, "IMGHASH_THREADS", cls.threads, 0),
+            threads=_int(env, "IMGHASH_THREADS", cls.threads, 0, MAX_REQUESTED_THREADS),
             in_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME", "").strip()),
             cors_origin=env.get("IMGHASH_CORS_ORIGIN", "").strip(),
             max_header_bytes=_int(env, "IMGHASH_MAX_HEADER_BYTES", cls.max_header_bytes, 1024),

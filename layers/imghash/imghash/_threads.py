@@ -16,10 +16,19 @@ import os
 import threading
 from collections.abc import Callable
 
-__all__ = ["MAX_THREADS", "MIN_PIXELS_PER_THREAD", "for_blocks", "image_threads"]
+__all__ = [
+    "MAX_REQUESTED_THREADS",
+    "MAX_THREADS",
+    "MIN_PIXELS_PER_THREAD",
+    "for_blocks",
+    "image_threads",
+]
 
 #: Most threads one image uses by default: the passes are memory-bound past a few cores.
 MAX_THREADS = 4
+#: Most threads ``IMGHASH_THREADS`` may ask for: each has its own scratch buffers (PDQ's
+#: are about 7 MB for a 7,000-pixel-wide image) and its own stack.
+MAX_REQUESTED_THREADS = 32
 #: Pixels each thread must have at least: below this, starting a thread (about 0.1 ms)
 #: costs more than the thread saves.
 MIN_PIXELS_PER_THREAD = 1 << 20
@@ -48,7 +57,8 @@ def for_blocks(
     With ``threads`` above 1 and pixels enough, the tops are cut into that many runs of
     consecutive blocks, one per thread (this thread takes the first, and any a thread could
     not be started for). ``fill`` must make its own scratch buffers: two runs never share
-    one. An exception in any run is raised here, after every run has ended.
+    one. An exception in any run is raised here, after every run has ended (the first
+    other thread's, if this thread's own runs went well).
     """
     tops = range(0, height, rows)
     runs = min(threads, len(tops), max(1, height * width // MIN_PIXELS_PER_THREAD))
@@ -57,29 +67,30 @@ def for_blocks(
         return
     per_run = -(-len(tops) // runs)
     parts = [tops[start : start + per_run] for start in range(0, len(tops), per_run)]
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def run(part: range) -> None:
         try:
             fill(part)
-        except BaseException as error:  # raised in the caller, once every run has ended
+        except Exception as error:  # raised in the caller, once every run has ended
             errors.append(error)
 
-    # Threads for this image alone, joined before the call returns: no thread outlives
-    # it, so a later fork (a folder's worker pool) still sees a single-threaded process.
+    # Threads for this image alone, joined before the call returns, however it returns: no
+    # thread outlives it, so a later fork (a folder's worker pool) still sees a
+    # single-threaded process, and no thread writes into the planes after it.
     started: list[threading.Thread] = []
     inline = [parts[0]]
-    for part in parts[1:]:
-        thread = threading.Thread(target=run, args=(part,), name="imghash-blocks", daemon=True)
-        try:
-            thread.start()
-        except RuntimeError:  # no thread to be had (a thread or memory limit): run it here
-            inline.append(part)
-        else:
-            started.append(thread)
     try:
+        for part in parts[1:]:
+            thread = threading.Thread(target=run, args=(part,), name="imghash-blocks", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # no thread to be had (a thread or memory limit): run it here
+                inline.append(part)
+            else:
+                started.append(thread)
         for part in inline:
-            run(part)
+            fill(part)  # this thread's own: an error here (or Ctrl-C) is raised as it is
     finally:
         for thread in started:
             thread.join()

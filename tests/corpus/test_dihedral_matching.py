@@ -19,6 +19,7 @@ from imghash._bits import perceptual_hash
 from imghash._decode import decode
 from imghash._pixels import prepare_imagehash, prepare_jimp
 from imghash._settings import Settings
+from tests.helpers import TURNS
 
 #: Meta's file names in dih/, in DIHEDRAL order.
 BRIDGE = (
@@ -42,16 +43,6 @@ EXIF_STORED = {
     6: "rotate90",
     7: "flipminus1",
     8: "rotate270",
-}
-TURNS = {
-    "original": lambda a: a,
-    "rotate90": lambda a: np.rot90(a, 1),
-    "rotate180": lambda a: np.rot90(a, 2),
-    "rotate270": lambda a: np.rot90(a, 3),
-    "flipx": lambda a: a[::-1],
-    "flipy": lambda a: a[:, ::-1],
-    "flipplus1": lambda a: a.T,
-    "flipminus1": lambda a: np.rot90(a, 2).T,
 }
 
 

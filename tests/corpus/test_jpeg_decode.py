@@ -1,4 +1,5 @@
-"""simplejpeg gives Pillow's pixels on every colour JPEG of the corpus, at full and reduced scale.
+"""simplejpeg gives Pillow's pixels on every colour JPEG of the corpus, at full and reduced scale,
+decoding a file with restart markers whole or in parts on threads.
 
 The package decodes colour JPEGs with simplejpeg when it is installed and with Pillow
 otherwise: both paths must give the same pixels, hence the same hashes.
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image
 
 import imghash
-from imghash import _jpeg
+from imghash import _jpeg, _restarts
 from imghash._hashing import FAST_MIN_SIDE
 from tests.helpers import need
 
@@ -30,16 +31,18 @@ def colour_jpegs(corpus: Path) -> list[Path]:
     return found
 
 
+@pytest.mark.parametrize("threads", [1, 2], ids=["one thread", "parts on two threads"])
 @pytest.mark.parametrize("side", [None, FAST_MIN_SIDE], ids=["full", "draft"])
-def test_pixels_equal_pillows(corpus: Path, side: int | None) -> None:
+def test_pixels_equal_pillows(corpus: Path, side: int | None, threads: int) -> None:
     need(_jpeg.simplejpeg_module() is not None, "simplejpeg is not installed")
-    decoded = 0
+    decoded = cut = 0
     for path in colour_jpegs(corpus):
         data = path.read_bytes()
         header = Image.open(io.BytesIO(data))
         if side is not None:
             header.draft("RGB", (side, side))
-        ours = _jpeg.decode_rgb(data, header)
+        ours = _jpeg.decode_rgb(data, header, threads)
+        cut += _restarts.cut(data, header.size, threads) is not None
         if ours is None:  # libjpeg warned: Pillow decodes it (checked below)
             continue
         reference = Image.open(io.BytesIO(data))
@@ -48,6 +51,8 @@ def test_pixels_equal_pillows(corpus: Path, side: int | None) -> None:
         np.testing.assert_array_equal(ours, np.asarray(reference.convert("RGB")), path.name)
         decoded += 1
     assert decoded >= 90
+    # The 12 MP and 8 MP photos (among others) have restart markers: cut in two.
+    assert cut >= (3 if threads > 1 else 0)
 
 
 def test_a_file_libjpeg_warns_about_is_left_to_pillow(corpus: Path) -> None:

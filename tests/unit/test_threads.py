@@ -1,5 +1,5 @@
-"""One image's row blocks shared among threads: same values, every error raised, no thread
-left behind, and one thread in a pool's worker."""
+"""One image's row blocks (and a JPEG's parts) shared among threads: same values, every error
+raised, no thread left behind, and one thread in a pool's worker."""
 
 from __future__ import annotations
 
@@ -99,6 +99,25 @@ def test_threads_started_are_joined_when_starting_another_fails_otherwise(
         _threads.for_blocks(960, 32, 4096, 3, fill)
     assert len(finished) == 1  # the started thread's run ended before the error was raised
     timer.join()
+    assert threading.active_count() == before
+
+
+def test_run_all_runs_each_part_once_the_first_here_each_other_on_its_own_thread() -> None:
+    ran: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def work(part: str) -> None:
+        with lock:
+            ran.append((part, threading.get_ident()))
+        if part == "c":
+            raise ValueError("part c")
+
+    before = threading.active_count()
+    with pytest.raises(ValueError, match="part c"):
+        _threads.run_all(work, ["a", "b", "c", "d"])
+    assert sorted(part for part, _ in ran) == ["a", "b", "c", "d"]
+    here = [part for part, ident in ran if ident == threading.get_ident()]
+    assert here == ["a"]  # the others ran on threads of their own
     assert threading.active_count() == before
 
 

@@ -203,12 +203,15 @@ def _check_size(size: tuple[int, int], settings: Settings) -> None:
         )
 
 
-def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) -> DecodedImage:
+def decode(
+    data: bytes, settings: Settings, *, draft_side: int | None = None, threads: int = 1
+) -> DecodedImage:
     """Check limits, then decode the first frame of ``data``.
 
     ``draft_side`` asks a JPEG decoder for a reduced scale (DCT scaling) that
     keeps both sides at or above that many pixels: the fast mode. Every decoder
-    call runs inside :func:`decoder_failures`.
+    call runs inside :func:`decoder_failures`. ``threads``: how many threads may share
+    a JPEG with restart markers (``_jpeg.decode_rgb``).
     """
     if len(data) > settings.max_bytes:
         raise ImageTooLarge(
@@ -235,7 +238,7 @@ def decode(data: bytes, settings: Settings, *, draft_side: int | None = None) ->
         if draft_side is not None and fmt == "jpeg":
             image.draft(image.mode, (draft_side, draft_side))
         # A colour JPEG straight into numpy; anything simplejpeg leaves, Pillow decodes.
-        rgb = decode_rgb(data, image) if fmt == "jpeg" else None
+        rgb = decode_rgb(data, image, threads) if fmt == "jpeg" else None
         if rgb is None:
             image.load()
     return DecodedImage(image, fmt, width, height, orientation, rgb)

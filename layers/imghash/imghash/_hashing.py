@@ -148,7 +148,7 @@ def hash_image(
     for side, members in sorted(sides.items()):
         if decoded is None or (fast and decoded.format == "jpeg"):
             if isinstance(got, bytes):
-                decoded = decode(got, settings, draft_side=side if fast else None)
+                decoded = decode(got, settings, draft_side=side if fast else None, threads=threads)
             else:  # pixels already: nothing to draft from
                 decoded = image_frame(got, settings)
             # Pillow may still decode lazily, or fail to convert an exotic mode, in here.

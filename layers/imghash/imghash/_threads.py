@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 __all__ = [
     "MAX_REQUESTED_THREADS",
@@ -22,7 +23,10 @@ __all__ = [
     "MIN_PIXELS_PER_THREAD",
     "for_blocks",
     "image_threads",
+    "run_all",
 ]
+
+P = TypeVar("P")
 
 #: Most threads one image uses by default: the passes are memory-bound past a few cores.
 MAX_THREADS = 4
@@ -58,7 +62,7 @@ def for_blocks(
     consecutive blocks, one per thread (this thread takes the first, and any a thread could
     not be started for). ``fill`` must make its own scratch buffers: two runs never share
     one. An exception in any run is raised here, after every run has ended (the first
-    other thread's, if this thread's own runs went well).
+    other thread's, if this thread's own runs went well): see :func:`run_all`.
     """
     tops = range(0, height, rows)
     runs = min(threads, len(tops), max(1, height * width // MIN_PIXELS_PER_THREAD))
@@ -66,23 +70,35 @@ def for_blocks(
         fill(tops)
         return
     per_run = -(-len(tops) // runs)
-    parts = [tops[start : start + per_run] for start in range(0, len(tops), per_run)]
+    run_all(fill, [tops[start : start + per_run] for start in range(0, len(tops), per_run)])
+
+
+def run_all(work: Callable[[P], None], parts: Sequence[P]) -> None:
+    """``work(part)`` for every part: the first on this thread, each other on a thread of its own.
+
+    ``work`` must make its own scratch buffers: two parts never share one. A part a thread
+    could not be started for runs on this thread. An exception in any part is raised here,
+    after every part has ended (the first other thread's, if this thread's own parts went
+    well).
+    """
+    if not parts:
+        return
     errors: list[Exception] = []
 
-    def run(part: range) -> None:
+    def run(part: P) -> None:
         try:
-            fill(part)
-        except Exception as error:  # raised in the caller, once every run has ended
+            work(part)
+        except Exception as error:  # raised in the caller, once every part has ended
             errors.append(error)
 
-    # Threads for this image alone, joined before the call returns, however it returns: no
+    # Threads for this call alone, joined before it returns, however it returns: no
     # thread outlives it, so a later fork (a folder's worker pool) still sees a
-    # single-threaded process, and no thread writes into the planes after it.
+    # single-threaded process, and no thread writes into the caller's arrays after it.
     started: list[threading.Thread] = []
     inline = [parts[0]]
     try:
         for part in parts[1:]:
-            thread = threading.Thread(target=run, args=(part,), name="imghash-blocks", daemon=True)
+            thread = threading.Thread(target=run, args=(part,), name="imghash-part", daemon=True)
             try:
                 thread.start()
             except RuntimeError:  # no thread to be had (a thread or memory limit): run it here
@@ -90,7 +106,7 @@ def for_blocks(
             else:
                 started.append(thread)
         for part in inline:
-            fill(part)  # this thread's own: an error here (or Ctrl-C) is raised as it is
+            work(part)  # this thread's own: an error here (or Ctrl-C) is raised as it is
     finally:
         for thread in started:
             thread.join()

@@ -1,9 +1,11 @@
-"""One image's row blocks shared among threads: its pixel passes on every free core.
+"""One image's work shared among threads: its decode and pixel passes on every free core.
 
 The per-pixel passes (Jimp's grey, PDQ's luminance) go over an image in blocks of rows,
 each block's arithmetic independent of the others' and written to its own rows of the
 output. numpy releases the GIL inside each operation, so the blocks can be split among
-threads: the values are the same whatever the split, as each pixel's arithmetic is.
+threads: the values are the same whatever the split, as each pixel's arithmetic is. A
+JPEG with restart markers is decoded in parts the same way (``_restarts``), libjpeg
+releasing the GIL.
 
 How many threads: ``IMGHASH_THREADS`` when set, else one per core this process may run
 on, up to :data:`MAX_THREADS`; but one in a worker process of a pool (a folder is already

@@ -8,6 +8,7 @@ chroma subsampling it writes, and decoded at every DCT scale libjpeg offers.
 from __future__ import annotations
 
 import io
+import re
 from types import ModuleType
 
 import numpy as np
@@ -16,6 +17,8 @@ from PIL import Image
 
 import imghash
 from imghash import _jpeg, _restarts
+from imghash._decode import decode
+from imghash._hashing import FAST_MIN_SIDE
 from imghash._settings import Settings
 from imghash._threads import MIN_PIXELS_PER_THREAD
 from tests.helpers import encode, need, photo_like
@@ -84,9 +87,8 @@ def test_the_parts_give_the_whole_files_pixels_at_every_scale(
             assert parts is not None, (eighths, threads)
             assert 2 <= len(parts) <= threads, (eighths, threads)
             assert sum(part.keep for part in parts) == size[1]
-            # Smooth upsampling reads chroma rows across MCU rows: then the parts overlap.
-            overlapping = subsampling == 2 and eighths > 1
-            assert any(part.skip for part in parts) == overlapping, (eighths, threads)
+            assert parts[0].skip == 0
+            assert all(part.skip > 0 for part in parts[1:])  # the parts overlap
             pixels = _jpeg._decode_parts(decoder, parts, *size)
             assert pixels is not None, (eighths, threads)  # decoded in parts, not whole
             np.testing.assert_array_equal(pixels, whole, f"1/{8 / eighths:g}, {threads}")
@@ -133,6 +135,62 @@ def test_what_is_not_cut(make: object) -> None:
     with Image.open(io.BytesIO(data)) as opened:
         size = opened.size
     assert _restarts.cut(data, size, 4) is None
+
+
+def _boundaries(data: bytes, size: tuple[int, int], threads: int) -> list[int]:
+    """Offsets of the RST7 markers where the parts after the first start."""
+    parts = _restarts.cut(data, size, threads)
+    assert parts is not None
+    header = parts[0].jpeg.index(b"\xff\xda")  # every part has the file's header
+    header += 2 + int.from_bytes(parts[0].jpeg[header + 2 : header + 4], "big")
+    found = [data.index(part.jpeg[header : header + 64], header) - 2 for part in parts[1:]]
+    assert all(data[at : at + 2] == b"\xff\xd7" for at in found)
+    return found
+
+
+def _pixels_or_error(data: bytes, threads: int, fast: bool) -> object:
+    """What hashing reads of ``data``: its decoded pixels, or the error it gets."""
+    try:
+        decoded = decode(
+            data, Settings(), draft_side=FAST_MIN_SIDE if fast else None, threads=threads
+        )
+        return np.asarray(decoded.pillow()).tobytes()
+    except imghash.ImghashError as error:
+        return type(error), str(error)
+
+
+#: What is put in the data just before a marker: each makes libjpeg warn decoding the file
+#: whole (strictly), and Pillow then decides what the file gives.
+INSERTED = {
+    "an EOI": b"\xff\xd9",
+    "a comment": b"\xff\xfe\x00\x04ab",
+    "a junk byte": b"\x00",
+    "junk bytes": b"\x12\x34\x56",
+}
+
+
+@pytest.mark.parametrize("inserted", INSERTED.values(), ids=INSERTED.keys())
+@pytest.mark.parametrize("subsampling", [0, 2], ids=["4:4:4", "4:2:0"])
+def test_damage_at_or_near_where_a_part_starts_is_seen_as_decoding_whole_sees_it(
+    picture: Image.Image, subsampling: int, inserted: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Put before the marker where a part starts (read as a restart only by the part before
+    it), or a few markers before or after: every thread count gives the pixels (or the
+    error) one thread gives, in exact mode and at fast mode's 1/8."""
+    _decoder()
+    monkeypatch.setattr(_restarts, "MIN_PIXELS_PER_THREAD", PART_PIXELS)
+    data = encode(picture, "JPEG", quality=85, subsampling=subsampling, restart_marker_rows=1)
+    markers = [m.start() for m in re.finditer(rb"\xff[\xd0-\xd7]", data)]
+    places = {markers[0], markers[-1]}
+    for at in _boundaries(data, picture.size, 4):
+        index = markers.index(at)
+        places |= {markers[i] for i in (index - 1, index, index + 1)}
+    for at in sorted(places):
+        damaged = data[:at] + inserted + data[at:]
+        for fast in (False, True):
+            one = _pixels_or_error(damaged, 1, fast)
+            for threads in (2, 4):
+                assert _pixels_or_error(damaged, threads, fast) == one, (at, fast, threads)
 
 
 def _damaged(data: bytes, where: float) -> bytes:

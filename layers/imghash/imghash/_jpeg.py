@@ -79,9 +79,9 @@ def decode_at(data: bytes, size: tuple[int, int], threads: int = 1) -> U8 | None
 def _decode_parts(decoder: ModuleType, parts: list[Part], width: int, height: int) -> U8 | None:
     """The parts decoded on a thread each, into one array; None if any part did not decode.
 
-    A part that keeps all it decodes (``skip`` 0) writes straight into the array; its
-    rows past ``keep`` (context for the next part) are overwritten by that part's own rows,
-    copied in once every part has ended. A part with leading context rows decodes apart.
+    The first part decodes straight into the array; its rows past ``keep`` (read for the
+    next part's sake) are overwritten by that part's own rows. The others decode apart and
+    their kept rows are copied in once every part has ended.
     """
     out = np.empty((height, width, 3), dtype=np.uint8)
     tops = np.cumsum([0] + [part.keep for part in parts]).tolist()
@@ -90,11 +90,16 @@ def _decode_parts(decoder: ModuleType, parts: list[Part], width: int, height: in
     def decode_part(index: int) -> None:
         part = parts[index]
         top = tops[index]
-        into = out[top : top + part.rows] if part.skip == 0 else None
+        into = out[top : top + part.rows] if index == 0 else None
         if into is not None and into.shape[0] != part.rows:
             raise ValueError("a part runs past the image")
         pixels = decoder.decode_jpeg(
-            part.jpeg, colorspace="RGB", min_width=width, strict=True, buffer=into
+            part.jpeg,
+            colorspace="RGB",
+            min_width=width,
+            min_height=part.rows,
+            strict=True,
+            buffer=into,
         )
         if pixels.shape != (part.rows, width, 3):
             raise ValueError(f"a part decoded to {pixels.shape}, not {part.rows} rows")

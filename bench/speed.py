@@ -45,7 +45,8 @@ CONTENDERS = {
         "a.compute(img); p.compute(img)",
     ),
     # Not a peer: what bounds fast mode. The same reduced decode fast mode makes (the
-    # same libjpeg-turbo call, at least 128 pixels a side), and nothing else.
+    # same libjpeg-turbo call, at least 128 pixels a side), whole on one thread, and nothing
+    # else (fast mode decodes a file with restart markers in parts, on every core).
     "fast mode's decode alone": (
         "import simplejpeg",
         "simplejpeg.decode_jpeg(data, colorspace='RGB', min_width=128, min_height=128)",

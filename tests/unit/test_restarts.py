@@ -141,8 +141,9 @@ def _boundaries(data: bytes, size: tuple[int, int], threads: int) -> list[int]:
     """Offsets of the RST7 markers where the parts after the first start."""
     parts = _restarts.cut(data, size, threads)
     assert parts is not None
-    header = parts[0].jpeg.index(b"\xff\xda")  # every part has the file's header
-    header += 2 + int.from_bytes(parts[0].jpeg[header + 2 : header + 4], "big")
+    frame = _restarts._frame(data)
+    assert frame is not None
+    header = frame.scan_at  # every part has the file's header, its height changed in place
     found = [data.index(part.jpeg[header : header + 64], header) - 2 for part in parts[1:]]
     assert all(data[at : at + 2] == b"\xff\xd7" for at in found)
     return found

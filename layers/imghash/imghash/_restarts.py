@@ -105,19 +105,19 @@ def _frame(data: bytes) -> _Frame | None:
             at = fill.end() - 1
             continue
         length = int.from_bytes(data[at + 2 : at + 4], "big")
-        segment = data[at + 4 : at + 2 + length]
-        if length < 2 or len(segment) != length - 2:
+        if length < 2 or at + 2 + length > len(data):
             return None
+        # Only the few segments read here are sliced: APP segments (EXIF, ICC) are skipped.
         if marker == _DRI and length == 4:
-            restart = int.from_bytes(segment, "big")
+            restart = int.from_bytes(data[at + 4 : at + 6], "big")
         elif marker in _OTHER_FRAMES:
             return None
         elif marker in _SEQUENTIAL:
-            frame = _sof(segment, at + 5)
+            frame = _sof(data[at + 4 : at + 2 + length], at + 5)
             if frame is None:
                 return None
         elif marker == _SOS:
-            if frame is None or restart == 0 or not segment or segment[0] != 3:
+            if frame is None or restart == 0 or length < 3 or data[at + 4] != 3:
                 return None  # a scan of fewer components: the others come in later scans
             height_at, height, width, mcu_width, mcu_height = frame
             return _Frame(height, width, height_at, at + 2 + length, mcu_width, mcu_height, restart)

@@ -125,9 +125,9 @@ class Settings:
     aurora_cluster_arn: str = ""
     aurora_secret_arn: str = ""
     aurora_database: str = "imghash"
-    #: Threads one image's pixel passes may share (``IMGHASH_THREADS``, at most 32). 0, the
-    #: default: one per core this process may run on, up to 4, and one in a worker process
-    #: of a pool, whose siblings have the other cores (see ``_threads``).
+    #: Threads one image's JPEG decode and pixel passes may share (``IMGHASH_THREADS``, at
+    #: most 32). 0, the default: one per core this process may run on, up to 4, and one in
+    #: a worker process of a pool, whose siblings have the other cores (see ``_threads``).
     threads: int = 0
     #: Running as a Lambda function (``AWS_LAMBDA_FUNCTION_NAME`` set by the runtime): one
     #: database connection kept across invocations instead of a pool.

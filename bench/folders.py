@@ -192,6 +192,7 @@ def run(where: Path) -> dict[str, tuple[float, float]]:
             rows,
         )
     )
+    _print_steady(figures, folders)
     print(
         f"\n{cores} cores. Load average {load_before:.1f} before, {load_after:.1f} after. What "
         f"the machine gave a perfectly parallel job in the same run ({cores} processes "
@@ -201,6 +202,46 @@ def run(where: Path) -> dict[str, tuple[float, float]]:
         "(IMGHASH_THREADS=1)."
     )
     return figures
+
+
+def _print_steady(figures: dict[str, tuple[float, float]], folders: dict[str, Path]) -> None:
+    """The rate once a run is going: what the photos the larger folder adds cost.
+
+    Each command's time on the larger folder less its time on the smaller one is what the
+    extra photos cost, with every fixed cost of a run (start-up, imports, the pool's start,
+    the exit) taken out, as a folder of thousands of photos would see the rate.
+    """
+    (small, _), (large, _) = folders.items()
+    extra = int(large.split()[0]) - int(small.split()[0])
+    commands = [name.split(": ", 1)[1] for name in figures if name.startswith(f"{small}: ")]
+
+    def seconds(command: str) -> float:
+        return figures[f"{large}: {command}"][0] - figures[f"{small}: {command}"][0]
+
+    peer = seconds("imagehash 4.3, one-process loop")
+    rows: list[Sequence[object]] = []
+    for command in commands:
+        kind = command.split()[1]
+        one = f"imghash {kind} --jobs 1 DIR"
+        rows.append(
+            [
+                command,
+                f"{seconds(command) / extra * 1000:.1f} ms",
+                f"{extra / seconds(command):.1f}",
+                f"{peer / seconds(command):.2f}x",
+                f"{seconds(one) / seconds(command):.2f}x" if one in commands else "",
+            ]
+        )
+    print(
+        f"\n#### The steady rate: the {extra} photos the {large} add to the {small} "
+        f"(the {large}' wall time less the {small}'), fixed costs of a run left out\n"
+    )
+    print(
+        table(
+            ["command", "wall per photo", "images/s", "vs imagehash loop", "vs --jobs 1"],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

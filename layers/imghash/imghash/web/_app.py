@@ -30,6 +30,7 @@ from .._errors import ImghashError
 from .._settings import Settings
 from ._docs import document, new_app
 from ._envelope import UNAUTHORIZED, error_response, internal_error_message, request_id_of
+from ._warm import warm
 
 __all__ = ["CORS_HEADERS", "ROUTES", "create_app"]
 
@@ -226,10 +227,9 @@ def create_app(
         module = importlib.import_module(ROUTES[name], __package__)
         app.include_router(module.router)
     if {"hash", "batch", "compare", "search"} & set(routes):
-        # Load numpy, Pillow and the hashing code now, during a Lambda's init phase (and
-        # into its SnapStart snapshot), rather than on the first request.
-        for heavy in ("._hashing", "._pixels", "._bits"):
-            importlib.import_module(heavy, "imghash")
+        # Load and build what hashing needs now, during a Lambda's init phase (and into its
+        # SnapStart snapshot), rather than on the first request.
+        warm(settings)
     app.add_exception_handler(ImghashError, _imghash_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -218,6 +218,9 @@ def _print_steady(figures: dict[str, tuple[float, float]], folders: dict[str, Pa
     def seconds(command: str) -> float:
         return figures[f"{large}: {command}"][0] - figures[f"{small}: {command}"][0]
 
+    if any(seconds(command) <= 0 for command in commands):
+        print("\nThe steady rate: not shown, the larger folder was not slower in this run.")
+        return
     peer = seconds("imagehash 4.3, one-process loop")
     rows: list[Sequence[object]] = []
     for command in commands:
@@ -234,7 +237,8 @@ def _print_steady(figures: dict[str, tuple[float, float]], folders: dict[str, Pa
         )
     print(
         f"\n#### The steady rate: the {extra} photos the {large} add to the {small} "
-        f"(the {large}' wall time less the {small}'), fixed costs of a run left out\n"
+        f"(the {large}' wall time less the {small}'), fixed costs of a run left out. A "
+        "difference of two medians, it is noisier than either\n"
     )
     print(
         table(

@@ -1,7 +1,7 @@
 """A function's first request loads nothing: its app did that while it was made (``web._warm``).
 
-Each check runs in a fresh interpreter, as a Lambda execution environment starts: what the
-first request would have loaded is already loaded in the test process.
+The first-request checks run in a fresh interpreter, as a Lambda execution environment
+starts: what the first request would have loaded is already loaded in the test process.
 """
 
 from __future__ import annotations
@@ -14,64 +14,99 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from imghash import Settings
-from imghash.web import create_app
+from imghash.web import _warm, create_app
+from tests.helpers import encode, photo_like
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Loads the hash and compare functions as Lambda does (the init phase), then invokes each
-# with the events that carry images, both profiles among them, and reports what the
-# requests imported from the libraries hashing uses.
+# Loads the functions that hash as Lambda does (the init phase), then invokes each with the
+# events that carry images (both profiles among them), and the hash function with a WEBP and
+# a TIFF (made by the test, passed in files) in the raw event's place. It reports what the
+# requests imported, and the threads the init left running (counted by the kernel, after
+# numpy's own BLAS threads have started).
 FIRST_REQUESTS = """
-import json, sys, threading
+import base64, copy, json, os, sys, threading
+import numpy
 from tests.functions.test_handlers import Context, handler_module, load
 
-handlers = {name: handler_module(name).handler for name in ("hash", "compare")}
-threads_after_init = threading.active_count()
+def threads():
+    return len(os.listdir("/proc/self/task")), threading.active_count()
+
+def posted(path, content_type):
+    event = copy.deepcopy(load("hash_post_raw.json"))
+    event["body"] = base64.b64encode(open(path, "rb").read()).decode()
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        headers.pop("Content-Length")
+        headers["Content-Type"] = content_type if headers is event["headers"] else [content_type]
+    return event
+
+before_init = threads()
+handlers = {name: handler_module(name).handler for name in ("hash", "compare", "batch")}
+after_init = threads()
 before = set(sys.modules)
 statuses = []
 for name, event in (
-    ("hash", "hash_post_raw.json"),
-    ("hash", "hash_post_multipart.json"),
-    ("compare", "compare_post_multipart.json"),
+    ("hash", load("hash_post_raw.json")),
+    ("hash", load("hash_post_multipart.json")),
+    ("compare", load("compare_post_multipart.json")),
+    ("batch", load("batch_post_multipart.json")),
+    ("hash", posted(sys.argv[1], "image/webp")),
+    ("hash", posted(sys.argv[2], "image/tiff")),
 ):
-    statuses.append(handlers[name](load(event), Context())["statusCode"])
-watched = ("imghash", "PIL", "numpy", "simplejpeg", "anyio")
-loaded = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in watched)
-print(json.dumps({"threads": threads_after_init, "statuses": statuses, "loaded": loaded}))
+    statuses.append(handlers[name](event, Context())["statusCode"])
+loaded = sorted(set(sys.modules) - before)
+print(json.dumps({"threads": [before_init, after_init], "statuses": statuses, "loaded": loaded}))
 """
 
 
-def first_requests() -> dict[str, object]:
+def first_requests(environ: dict[str, str], folder: Path) -> dict[str, object]:
+    image = photo_like(96, 64)
+    (folder / "a.webp").write_bytes(encode(image, "WEBP"))
+    (folder / "a.tif").write_bytes(encode(image, "TIFF"))
     out = subprocess.run(
-        [sys.executable, "-c", FIRST_REQUESTS],
+        [sys.executable, "-c", FIRST_REQUESTS, str(folder / "a.webp"), str(folder / "a.tif")],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
-        env=os.environ | {"IMGHASH_THREADS": "1"},  # as the template sets it
+        env=environ,
     )
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
-def test_the_first_requests_load_no_module_and_init_starts_no_thread() -> None:
-    found = first_requests()
-    assert found["statuses"] == [200, 200, 200]
-    # Without the warm-up these requests loaded 35 modules: Pillow's plugins and EXIF
-    # reader, numpy.fft, anyio's backend.
+@pytest.mark.parametrize(
+    "threads",
+    ["1", None],
+    ids=["one thread, as template.yaml sets it", "a thread per core, as make serve runs"],
+)
+def test_the_first_requests_load_no_module_and_init_starts_no_thread(
+    threads: str | None, tmp_path: Path
+) -> None:
+    environ = {k: v for k, v in os.environ.items() if k != "IMGHASH_THREADS"}
+    if threads is not None:
+        environ["IMGHASH_THREADS"] = threads
+    found = first_requests(environ, tmp_path)
+    assert found["statuses"] == [200] * 6
+    # Without the warm-up the first three loaded 35 modules (Pillow's plugins and EXIF
+    # reader, numpy's FFT, anyio's backend), and a WEBP or TIFF one Pillow's other plugins.
     assert found["loaded"] == []
-    # No thread is left running by the warm-up: the snapshot holds none, and a process that
-    # forks a pool (a local server's batch) still may.
-    assert found["threads"] == 1
+    # The init leaves no thread running: the snapshot holds none, and a process that forks
+    # a pool may still fork.
+    before_init, after_init = found["threads"]  # type: ignore[misc]
+    assert after_init == before_init
 
 
-def test_a_warm_up_that_fails_leaves_the_app_working() -> None:
-    # Limits this low refuse the warm-up's own image; the app is made all the same, and
-    # says what a request over them gets.
+def test_a_warm_up_that_fails_leaves_the_app_working(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_warm, "_done", False)  # as in a fresh process
+    # Limits this low refuse the warm-up's own image: the app is made all the same, it
+    # says what a request over them gets, and the next app made tries again.
     app = create_app(["hash"], settings=Settings(max_bytes=64), docs=False)
+    assert _warm._done is False
 
     async def post() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -81,3 +116,17 @@ def test_a_warm_up_that_fails_leaves_the_app_working() -> None:
     reply = asyncio.run(post())
     assert reply.status_code == 413
     assert reply.json()["error"]["code"] == "too_large"
+    create_app(["hash"], settings=Settings(), docs=False)
+    assert _warm._done is True
+
+
+def test_a_bug_in_the_warm_up_does_not_stop_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    import imghash._hashing
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(_warm, "_done", False)
+    monkeypatch.setattr(imghash._hashing, "hash_image", broken)
+    create_app(["hash", "meta"], settings=Settings(), docs=False)
+    assert _warm._done is False

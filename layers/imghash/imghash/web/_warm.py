@@ -1,16 +1,17 @@
 """Start-up work that makes the first request as quick as the ones after it.
 
 Much of what a hashing request needs is loaded or built on first use: Pillow's image
-plugins and its EXIF reader, the JPEG decoder, numpy's FFT (the ``imagehash`` profile's
-DCT), the grey pass's tables, anyio's thread-pool backend. Done by the first request, that
-made it about ten times slower than the next (33 ms against 3 ms for a small photo
-through the Lambda handler). Done here, while the app is made, it falls in a Lambda
-function's init phase, which SnapStart runs once and snapshots, and before a local
-server takes its first connection.
+plugins and its EXIF reader, the HEIF opener, the JPEG decoder, numpy's FFT (the
+``imagehash`` profile's DCT), the grey pass's tables, anyio's thread-pool backend. Done by
+the first request, that made it six to ten times slower than the next (33 ms against 3 ms
+for a small photo through the Lambda handler). Done here, while the app is made, it falls
+in a Lambda function's init phase, which SnapStart runs once and snapshots, and before a
+local server takes its first connection.
 
-The warm-up hashes a small image made here, every way a request can ask (both profiles,
-exact and fast, PDQ, turned), on this thread: no thread is started, so the process stays
-forkable and the snapshot holds no thread.
+The warm-up loads every image plugin and hashes a JPEG made here every way a request can
+ask (both profiles, exact and fast, PDQ, turned), on this thread: no thread is started, so
+the process stays forkable and the snapshot holds no thread. URL fetching is not warmed:
+the fetcher (and httpx) stays for the first request that has a URL.
 """
 
 from __future__ import annotations
@@ -25,43 +26,50 @@ __all__ = ["warm"]
 
 #: EXIF orientation 6 (turned a quarter): the warm-up's JPEG takes the EXIF path too.
 _ORIENTATION = 0x0112
+#: Small, so the warm-up costs about 10 ms once loaded. Fast mode decodes an image this size
+#: at full scale; a reduced scale is the same libjpeg call with another factor.
 _SIZE = (64, 48)
+
+_done = False
 
 
 def _sample_jpeg() -> bytes:
-    """A small colour JPEG with an EXIF orientation: a gradient, so no hash is degenerate."""
+    """A colour JPEG with an EXIF orientation. Its pixels do not matter, only the paths
+    hashing it takes."""
     import numpy as np
     from PIL import Image
 
     width, height = _SIZE
-    ramp = np.linspace(0, 255, width * height, dtype=np.float64).reshape(height, width)
-    pixels = np.stack([ramp, ramp[::-1], ramp.T[:, ::-1].T], axis=-1).astype(np.uint8)
-    image = Image.fromarray(pixels, "RGB")
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    waves = [np.sin(x / 9.0), np.cos(y / 7.0), np.sin((x + y) / 13.0)]
+    pixels = np.stack([127.5 + 127.0 * w for w in waves], axis=-1).astype(np.uint8)
     exif = Image.Exif()
     exif[_ORIENTATION] = 6
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    Image.fromarray(pixels, "RGB").save(out, "JPEG", quality=90, exif=exif.tobytes())
     return out.getvalue()
-
-
-_done = False
 
 
 def warm(settings: Settings) -> None:
     """Load and build, once a process, what hashing requests need (the module's docstring).
 
     Never fails the app: a warm-up that raises (limits below its image, say) is left, and
-    the first request then does the work itself.
+    the first request then does the work itself; the next app made tries again.
     """
     global _done
     if _done:
         return
+    from PIL import Image
+
+    from .._decode import heif_available
     from .._hashing import hash_image
 
     with contextlib.suppress(ImportError):
         # anyio loads its asyncio backend on the first call that runs work off the loop.
         importlib.import_module("anyio._backends._asyncio")
     try:
+        Image.init()  # every format's plugin, not only the five Pillow loads first
+        heif_available()  # registers pillow-heif's opener, where it is installed
         data = _sample_jpeg()
         for profile in ("jimp", "imagehash"):
             for fast in (False, True):

@@ -154,12 +154,14 @@ def test_seed_example_as_a_base64_query_parameter(corpus: Path) -> None:
 # --- the batch function --------------------------------------------------------------
 
 
-def _raw_hash_event(body: bytes) -> dict[str, Any]:
+def raw_hash_event(body: bytes, content_type: str = "image/jpeg") -> dict[str, Any]:
     """The raw-body hash event carrying ``body``: what /v1/hash answers for one item."""
     event = copy.deepcopy(load("hash_post_raw.json"))
     event["body"] = base64.b64encode(body).decode()
     event["queryStringParameters"] = event["multiValueQueryStringParameters"] = None
-    event["headers"]["Content-Length"] = str(len(body))
+    sent = {"Content-Length": str(len(body)), "Content-Type": content_type}
+    event["headers"].update(sent)
+    event["multiValueHeaders"].update({name: [value] for name, value in sent.items()})
     return event
 
 
@@ -176,7 +178,7 @@ def test_json_batch_event_answers_each_item_in_order() -> None:
         image = base64.b64decode(item["image"].split(",")[-1])
         assert result["data"] == imghash.hash_image(image, algorithms=sent["algorithm"]).hex()
     # Each bad item gets what /v1/hash gives for it, code and message, and only it fails.
-    _, alone = invoke(_raw_hash_event(base64.b64decode(sent["items"][2]["image"])))
+    _, alone = invoke(raw_hash_event(base64.b64decode(sent["items"][2]["image"])))
     assert notes["error"] == alone["error"]
     assert notes["error"]["code"] == "unsupported_image"
     assert intranet["error"]["code"] == "url_not_allowed"

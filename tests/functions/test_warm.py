@@ -28,20 +28,15 @@ ROOT = Path(__file__).resolve().parents[2]
 # requests imported, and the threads the init left running (counted by the kernel, after
 # numpy's own BLAS threads have started).
 FIRST_REQUESTS = """
-import base64, copy, json, os, sys, threading
+import json, os, sys, threading
 import numpy
-from tests.functions.test_handlers import Context, handler_module, load
+from tests.functions.test_handlers import Context, handler_module, load, raw_hash_event
 
 def threads():
     return len(os.listdir("/proc/self/task")), threading.active_count()
 
 def posted(path, content_type):
-    event = copy.deepcopy(load("hash_post_raw.json"))
-    event["body"] = base64.b64encode(open(path, "rb").read()).decode()
-    for headers in (event["headers"], event["multiValueHeaders"]):
-        headers.pop("Content-Length")
-        headers["Content-Type"] = content_type if headers is event["headers"] else [content_type]
-    return event
+    return raw_hash_event(open(path, "rb").read(), content_type)
 
 before_init = threads()
 handlers = {name: handler_module(name).handler for name in ("hash", "compare", "batch")}
